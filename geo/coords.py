@@ -1,0 +1,158 @@
+"""Datum conversions between WGS-84, GCJ-02 (Amap, Tencent) and BD-09 (Baidu), vectorised.
+
+Chinese map services publish coordinates in GCJ-02 or BD-09, which differ from WGS-84 by
+hundreds of metres. The forward formulas are the widely published ones; the inverses are
+solved by fixed-point iteration to well under a millimetre. Points outside China are left
+unchanged, as the services themselves do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+CRS_NAMES = ("wgs84", "gcj02", "bd09")
+
+_A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
+_EE = 0.00669342162296594323  # its first eccentricity squared
+_X_PI = np.pi * 3000.0 / 180.0
+_TOL_DEG = 1e-10  # ~0.01 mm: the inverse stops well below the 1 mm promise
+_MAX_ITER = 50
+
+Array = NDArray[np.float64]
+
+
+def _as_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """Broadcast inputs to float arrays so every function accepts scalars or arrays alike."""
+    lon_a, lat_a = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return lon_a.astype(float, copy=True), lat_a.astype(float, copy=True)
+
+
+def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+    """True where the obfuscation applies: the rough box the services use for mainland China."""
+    lon_a, lat_a = _as_arrays(lon, lat)
+    return (lon_a >= 72.004) & (lon_a <= 137.8347) & (lat_a >= 0.8293) & (lat_a <= 55.8271)
+
+
+def _delta_lat(x: Array, y: Array) -> Array:
+    """GCJ-02 latitude perturbation in metres-ish units, with x = lon - 105, y = lat - 35."""
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    ret += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    ret += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    ret += (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _delta_lon(x: Array, y: Array) -> Array:
+    """GCJ-02 longitude perturbation, companion of `_delta_lat`."""
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    ret += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    ret += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    ret += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    return ret
+
+
+def _gcj_forward(lon: Array, lat: Array) -> tuple[Array, Array]:
+    """The raw GCJ-02 shift, applied everywhere (callers mask out non-China points)."""
+    dlat = _delta_lat(lon - 105.0, lat - 35.0)
+    dlon = _delta_lon(lon - 105.0, lat - 35.0)
+    radlat = np.radians(lat)
+    magic = 1.0 - _EE * np.sin(radlat) ** 2
+    sqrtmagic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrtmagic) * np.pi)
+    dlon = (dlon * 180.0) / (_A / sqrtmagic * np.cos(radlat) * np.pi)
+    return lon + dlon, lat + dlat
+
+
+def _bd_forward(lon: Array, lat: Array) -> tuple[Array, Array]:
+    """GCJ-02 to BD-09: Baidu's extra rotation and offset on top of GCJ-02."""
+    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _X_PI)
+    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def _invert(forward, lon: Array, lat: Array) -> tuple[Array, Array]:
+    """Solve forward(x) = target by fixed-point iteration; the shifts are smooth and small.
+
+    Each point stops on its own error, so a vertex converts identically whichever array it
+    is in: shared polygon edges stay shared.
+    """
+    x, y = lon.copy(), lat.copy()
+    active = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
+    for _ in range(_MAX_ITER):
+        if active.size == 0:
+            break
+        fx, fy = forward(x[active], y[active])
+        ex, ey = fx - lon[active], fy - lat[active]
+        x[active] -= ex
+        y[active] -= ey
+        active = active[(np.abs(ex) >= _TOL_DEG) | (np.abs(ey) >= _TOL_DEG)]
+    return x, y
+
+
+def _masked(func, lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """Apply a conversion only inside China; everything else passes through unchanged."""
+    lon_a, lat_a = _as_arrays(lon, lat)
+    inside = in_china(lon_a, lat_a)
+    if inside.any():
+        lon_a[inside], lat_a[inside] = func(lon_a[inside], lat_a[inside])
+    return lon_a, lat_a
+
+
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """WGS-84 to GCJ-02, what Amap and Tencent expect."""
+    return _masked(_gcj_forward, lon, lat)
+
+
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """GCJ-02 to WGS-84, iterated so the round trip closes to < 1 mm."""
+    return _masked(lambda x, y: _invert(_gcj_forward, x, y), lon, lat)
+
+
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """GCJ-02 to BD-09, what Baidu expects."""
+    return _masked(_bd_forward, lon, lat)
+
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """BD-09 to GCJ-02, iterated: the usual closed-form inverse is off by up to a metre."""
+    return _masked(lambda x, y: _invert(_bd_forward, x, y), lon, lat)
+
+
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """WGS-84 to BD-09 through GCJ-02."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """BD-09 to WGS-84 through GCJ-02."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def check_crs(crs: str) -> str:
+    """Normalise a datum name, so callers can reject unknown ones before any work."""
+    name = str(crs).strip().lower().replace("-", "").replace("_", "")
+    aliases = {"wgs84": "wgs84", "epsg4326": "wgs84", "gcj02": "gcj02", "bd09": "bd09"}
+    if name not in aliases:
+        raise ValueError(f"unknown crs {crs!r}: use one of {', '.join(CRS_NAMES)}")
+    return aliases[name]
+
+
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> tuple[Array, Array]:
+    """Bring input in any supported datum to WGS-84, the datum everything is stored in."""
+    crs = check_crs(crs)
+    if crs == "gcj02":
+        return gcj02_to_wgs84(lon, lat)
+    if crs == "bd09":
+        return bd09_to_wgs84(lon, lat)
+    return _as_arrays(lon, lat)
+
+
+def from_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> tuple[Array, Array]:
+    """Express WGS-84 coordinates in the datum a map service or client expects."""
+    crs = check_crs(crs)
+    if crs == "gcj02":
+        return wgs84_to_gcj02(lon, lat)
+    if crs == "bd09":
+        return wgs84_to_bd09(lon, lat)
+    return _as_arrays(lon, lat)
