@@ -1,0 +1,56 @@
+"""Opening hours in OpenStreetMap syntax, evaluated per distinct expression, not per station."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from opening_hours import OpeningHours, ParserError
+
+SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@lru_cache(maxsize=4096)
+def parse_hours(expr: str) -> OpeningHours:
+    """Parse once and reuse: thousands of stations share a handful of expressions."""
+    return OpeningHours(expr)
+
+
+def hours_error(expr: str) -> str | None:
+    """Why an expression is unusable, or None: lets loaders name the bad row."""
+    if not isinstance(expr, str) or not expr.strip():
+        return "is empty"
+    try:
+        parse_hours(expr)
+    except (ParserError, SyntaxError, ValueError) as exc:
+        return f"{expr!r} is not valid opening_hours syntax ({str(exc).splitlines()[0]})"
+    return None
+
+
+def local_time(at: datetime | None = None) -> datetime:
+    """A naive Shanghai wall-clock time: what station hours are written in."""
+    if at is None:
+        return datetime.now(SHANGHAI_TZ).replace(tzinfo=None, second=0, microsecond=0)
+    if at.tzinfo is not None:
+        return at.astimezone(SHANGHAI_TZ).replace(tzinfo=None)
+    return at
+
+
+def open_mask(exprs: np.ndarray, at: datetime) -> np.ndarray:
+    """Which stations are open at `at`, evaluating each distinct expression once."""
+    at = local_time(at)
+    uniq, inverse = np.unique(np.asarray(exprs, dtype=object).astype(str), return_inverse=True)
+    is_open = np.array([parse_hours(e).is_open(at) for e in uniq], dtype=bool)
+    return is_open[inverse.reshape(-1)]
+
+
+def next_change(expr: str, at: datetime) -> datetime | None:
+    """When a station next opens or closes after `at`; None if it never changes (24/7)."""
+    return parse_hours(expr).next_change(local_time(at))
+
+
+def is_open(expr: str, at: datetime) -> bool:
+    """Whether one station is open at `at` (local Shanghai time if naive)."""
+    return bool(parse_hours(expr).is_open(local_time(at)))

@@ -1,0 +1,159 @@
+"""Straight-line nearest stations: a KD-tree in Earth-centred metres, exact geodesic distances.
+
+The tree holds stations as 3-D points on the WGS-84 ellipsoid (ECEF, metres), so it works the
+same for Shanghai or all of China, where a single UTM zone would distort. The straight chord
+through the Earth is never longer than the geodesic along its surface, which gives an exact
+stopping rule: once the farthest chord examined is at least the k-th geodesic distance, no
+unexamined station can be nearer. Reported distances are WGS-84 geodesics (pyproj.Geod), to
+the millimetre.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from pyproj import Geod
+from scipy.spatial import cKDTree
+
+from geo.hours import open_mask
+from geo.schema import STATION_TYPES
+from geo.stations import amenity_bits
+
+GEOD = Geod(ellps="WGS84")
+_A = 6378137.0
+_E2 = 6.69437999014e-3
+_BATCH_SUBTREE = 256  # from this many query points, a filtered query builds its own tree
+
+
+@dataclass(frozen=True)
+class StationFilter:
+    """What makes a station usable: its type, amenities it must have, and being open at a time."""
+
+    type: str | None = None
+    amenities: tuple[str, ...] = ()
+    open_at: datetime | None = None
+
+
+def ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Earth-centred metres on the WGS-84 ellipsoid; chord length bounds geodesic length."""
+    lam, phi = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
+    n = _A / np.sqrt(1.0 - _E2 * np.sin(phi) ** 2)
+    return np.column_stack([n * np.cos(phi) * np.cos(lam), n * np.cos(phi) * np.sin(lam),
+                            n * (1.0 - _E2) * np.sin(phi)])
+
+
+def geodesic(lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 geodesic distance (m) and initial bearing (deg, 0-360) between point arrays."""
+    az, _, dist = GEOD.inv(np.asarray(lon1, float), np.asarray(lat1, float),
+                           np.asarray(lon2, float), np.asarray(lat2, float))
+    return np.asarray(dist, float), np.mod(np.asarray(az, float), 360.0)
+
+
+@dataclass
+class _Tree:
+    """A KD-tree over a subset of stations, with the station positions it holds."""
+
+    tree: cKDTree
+    ids: np.ndarray
+
+    @classmethod
+    def build(cls, xyz: np.ndarray, ids: np.ndarray) -> _Tree:
+        """Build on the given station positions (balanced, compact: fast queries)."""
+        return cls(cKDTree(xyz[ids]), ids)
+
+
+class NearestIndex:
+    """K nearest usable stations for one point or many, exact under any filter."""
+
+    def __init__(self, stations: pd.DataFrame) -> None:
+        self.lon = stations["lon"].to_numpy(float)
+        self.lat = stations["lat"].to_numpy(float)
+        self.types = stations["type"].to_numpy(str)
+        self.bits = stations["amenity_bits"].to_numpy(np.int64)
+        self.hours = stations["opening_hours"].to_numpy(object)
+        self.xyz = ecef(self.lon, self.lat)
+        everyone = np.arange(len(self.lon))
+        self._trees = {None: _Tree.build(self.xyz, everyone)} if len(everyone) else {}
+        for t in STATION_TYPES:
+            ids = np.flatnonzero(self.types == t)
+            if ids.size:
+                self._trees[t] = _Tree.build(self.xyz, ids)
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    def usable(self, flt: StationFilter) -> np.ndarray:
+        """Boolean mask of stations that pass the filter; vectorised over all stations."""
+        ok = np.ones(len(self.lon), dtype=bool)
+        if flt.type is not None:
+            ok &= self.types == flt.type
+        if flt.amenities:
+            need = amenity_bits(flt.amenities)
+            ok &= (self.bits & need) == need
+        if flt.open_at is not None:
+            ok &= open_mask(self.hours, flt.open_at)
+        return ok
+
+    def query(self, lon, lat, k: int = 5, flt: StationFilter = StationFilter()
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Indices (-1 if none), geodesic metres (inf) and bearings of the k nearest, per point.
+
+        Shapes are (n, k) for n query points in WGS-84 degrees.
+        """
+        qlon = np.atleast_1d(np.asarray(lon, float))
+        qlat = np.atleast_1d(np.asarray(lat, float))
+        if flt.type is not None and flt.type not in self._trees:
+            return _empty(len(qlon), k)
+        base = self._trees.get(flt.type)
+        if base is None:
+            return _empty(len(qlon), k)
+        needs_mask = bool(flt.amenities) or flt.open_at is not None
+        mask = self.usable(flt) if needs_mask else None
+        if mask is not None and len(qlon) >= _BATCH_SUBTREE:
+            ids = base.ids[mask[base.ids]]
+            if ids.size == 0:
+                return _empty(len(qlon), k)
+            base, mask = _Tree.build(self.xyz, ids), None
+        return self._exact_knn(base, mask, qlon, qlat, k)
+
+    def _exact_knn(self, t: _Tree, mask: np.ndarray | None, qlon: np.ndarray,
+                   qlat: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Widen the candidate set per point until the chord bound proves the k-th is final."""
+        n_pts, m = t.tree.n, len(qlon)
+        idx, dist, az = _empty(m, k)
+        share = 1.0 if mask is None else max(mask[t.ids].mean(), 1.0 / n_pts)
+        kq = int(min(n_pts, np.ceil(k / share * 1.5) + 2))
+        qxyz = ecef(qlon, qlat)
+        pending = np.arange(m)
+        while pending.size:
+            chord, j = t.tree.query(qxyz[pending], k=kq)
+            chord, j = chord.reshape(len(pending), -1), j.reshape(len(pending), -1)
+            found = j < n_pts
+            cand = t.ids[np.where(found, j, 0)]
+            ok = found if mask is None else found & mask[cand]
+            s = np.full(cand.shape, np.inf)
+            b = np.full(cand.shape, np.nan)
+            rows = np.broadcast_to(pending[:, None], cand.shape)
+            s[ok], b[ok] = geodesic(qlon[rows[ok]], qlat[rows[ok]], self.lon[cand[ok]],
+                                    self.lat[cand[ok]])
+            order = np.argsort(s, axis=1, kind="stable")[:, :k]
+            s_top = np.take_along_axis(s, order, axis=1)
+            kth = s_top[:, -1] if s_top.shape[1] == k else np.full(len(pending), np.inf)
+            done = (kq >= n_pts) | (chord[:, -1] >= kth)
+            width = order.shape[1]
+            take = pending[done]
+            idx[take, :width] = np.where(np.isfinite(s_top[done]),
+                                         np.take_along_axis(cand, order, 1)[done], -1)
+            dist[take, :width] = s_top[done]
+            az[take, :width] = np.take_along_axis(b, order, 1)[done]
+            pending = pending[~done]
+            kq = min(n_pts, kq * 4)
+        return idx, dist, az
+
+
+def _empty(m: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Result arrays meaning 'no station': -1 index, infinite distance, no bearing."""
+    return np.full((m, k), -1, np.int64), np.full((m, k), np.inf), np.full((m, k), np.nan)

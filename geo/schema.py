@@ -1,0 +1,21 @@
+"""The station schema: the vocabularies every loader, filter and API validates against."""
+
+from __future__ import annotations
+
+STATION_TYPES = ("relay", "health", "fitness")
+AMENITIES = ("water", "microwave", "fridge", "charging", "ac", "toilet", "seating", "first_aid",
+             "wifi")
+HOSTS = ("bank", "telecom", "post", "pharmacy", "supermarket", "convenience", "subdistrict",
+         "restaurant", "park", "building", "other")
+SEGMENTS = ("outdoor", "office", "industrial")
+
+# Which worker segments each station type serves (the coverage issue builds on this).
+SERVES = {"relay": ("outdoor",), "health": ("office", "industrial"),
+          "fitness": ("office", "industrial")}
+
+REQUIRED_FIELDS = ("id", "name", "type", "district", "district_code", "opening_hours")
+OPTIONAL_FIELDS = ("address", "host", "amenities", "phone", "capacity", "source")
+SAMPLE_SOURCE = "sample"
+
+# A generous box around China: anything outside is a typo or swapped lat/lng.
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
