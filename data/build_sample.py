@@ -100,7 +100,8 @@ NEW_TOWN_KM, NEW_TOWN_WEIGHT = 8.0, 3.0
 
 STATION_COUNTS = {"relay": 1309, "health": 132, "fitness": 71}
 MIN_PER_DISTRICT = {"relay": 8, "health": 2, "fitness": 1}
-LABEL = {"relay": ("示例接力站", 4), "health": ("示例健康服务点", 3), "fitness": ("示例健身驿站", 2)}
+LABEL = {"relay": ("示例接力站", 4), "health": ("示例健康服务点", 3),
+         "fitness": ("示例健身驿站", 2)}
 
 # Hosts with their share and typical opening hours (OSM opening_hours syntax).
 RELAY_HOSTS = {

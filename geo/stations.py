@@ -6,6 +6,7 @@ row, the station id and the field, so whoever maintains the list can fix it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -95,10 +96,8 @@ def _read_geojson(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dic
         geom = feat.get("geometry") or {}
         coords = geom.get("coordinates") if geom.get("type") == "Point" else None
         if isinstance(coords, list) and len(coords) >= 2:
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 lon[i], lat[i] = float(coords[0]), float(coords[1])
-            except (TypeError, ValueError):
-                pass
         records.append(feat.get("properties") or {})
     meta = {k: v for k, v in doc.items() if k not in ("features", "type")}
     return pd.DataFrame.from_records(records), lon, lat, meta
