@@ -1,0 +1,64 @@
+"""The atlas: everything loaded once (stations, districts, demand, indexes) for every query."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.demand import load_demand
+from geo.districts import load_districts
+from geo.nearest import NearestIndex
+from geo.schema import STATION_TYPES
+from geo.stations import is_sample, load_stations
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def data_paths(data: str | Path | None = None) -> tuple[Path, Path]:
+    """(data dir, station file) from a directory, a station file, $STATIONS_DATA or the default."""
+    data = Path(data or os.environ.get("STATIONS_DATA") or DEFAULT_DATA_DIR)
+    if data.is_dir():
+        return data, data / "stations.geojson"
+    return DEFAULT_DATA_DIR, data
+
+
+@dataclass
+class Atlas:
+    """Stations, districts and demand with their spatial index, shared by CLI, web and notebooks."""
+
+    stations: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    demand: pd.DataFrame
+    index: NearestIndex
+
+    @classmethod
+    def load(cls, data: str | Path | None = None, crs: str = "wgs84") -> Atlas:
+        """Load a dataset directory or station file; districts and demand fall back to defaults."""
+        data_dir, station_file = data_paths(data)
+        stations = load_stations(station_file, crs=crs)
+        districts = load_districts(_first(data_dir, "districts.geojson"))
+        demand = load_demand(_first(data_dir, "demand.csv.gz"))
+        return cls(stations, districts, demand, NearestIndex(stations))
+
+    @property
+    def is_sample(self) -> bool:
+        """Whether any station is sample data, which every output must then say."""
+        return is_sample(self.stations)
+
+    def counts(self) -> pd.DataFrame:
+        """Stations per district (rows) and type (columns), with totals."""
+        table = pd.crosstab(self.stations["district"], self.stations["type"])
+        table = table.reindex(columns=list(STATION_TYPES), fill_value=0)
+        table["total"] = table.sum(axis=1)
+        table.loc["total"] = table.sum()
+        return table
+
+
+def _first(data_dir: Path, name: str) -> Path:
+    """A file from the dataset directory, else the embedded default."""
+    path = data_dir / name
+    return path if path.exists() else DEFAULT_DATA_DIR / name

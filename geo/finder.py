@@ -1,0 +1,40 @@
+"""Answer a courier's question: the k nearest usable stations, how far, and whether open."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from geo.atlas import Atlas
+from geo.hours import is_open, next_change
+from geo.query import NearestQuery
+
+WALK_KMH = 4.5
+EBIKE_KMH = 15.0
+
+
+def station_status(hours: str, at: datetime) -> dict:
+    """Open or closed at `at`, and when that changes (None for never, as with 24/7)."""
+    open_now = is_open(hours, at)
+    change = next_change(hours, at)
+    stamp = change.isoformat(timespec="minutes") if change else None
+    return {"open": open_now, "closes_at": stamp if open_now else None,
+            "opens_at": None if open_now else stamp}
+
+
+def find_nearest(atlas: Atlas, q: NearestQuery) -> pd.DataFrame:
+    """Station rows sorted by distance with distance_m, bearing_deg, travel minutes and status."""
+    idx, dist, bearing = atlas.index.query(q.lon, q.lat, q.k, q.flt)
+    keep = idx[0] >= 0
+    rows = atlas.stations.iloc[idx[0][keep]].copy()
+    rows["distance_m"] = np.round(dist[0][keep], 1)
+    rows["bearing_deg"] = np.round(bearing[0][keep], 1)
+    rows["walk_min"] = np.round(rows["distance_m"] / (WALK_KMH * 1000 / 60), 1)
+    rows["ebike_min"] = np.round(rows["distance_m"] / (EBIKE_KMH * 1000 / 60), 1)
+    status = [station_status(h, q.at) for h in rows["opening_hours"]]
+    rows["open"] = np.array([s["open"] for s in status], dtype=bool)
+    for key in ("closes_at", "opens_at"):
+        rows[key] = pd.Series([s[key] for s in status], index=rows.index, dtype=object)
+    return rows.reset_index(drop=True)

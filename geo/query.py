@@ -1,0 +1,115 @@
+"""Parse and validate a nearest-station question from strings (CLI flags, URL parameters).
+
+One parser serves the CLI and the JSON API, so both reject the same inputs with the same
+message and name the offending parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from geo.coords import check_crs, to_wgs84
+from geo.hours import local_time
+from geo.nearest import StationFilter
+from geo.schema import AMENITIES, STATION_TYPES
+
+K_MAX = 50
+
+
+class QueryError(ValueError):
+    """A bad parameter: `param` names it, the message says what would be accepted."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    """A validated question: a WGS-84 point, how many answers, and what makes a station usable."""
+
+    lon: float
+    lat: float
+    k: int
+    flt: StationFilter
+    at: datetime  # when open/closed is reported for: the filter time, else now
+
+
+def parse_float(param: str, raw: str | None, lo: float, hi: float) -> float:
+    """A finite number within [lo, hi], or a QueryError naming the parameter."""
+    if raw is None or str(raw).strip() == "":
+        raise QueryError(param, f"{param} is required")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise QueryError(param, f"{param} must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise QueryError(param, f"{param} must be between {lo:g} and {hi:g}, got {raw!r}")
+    return value
+
+
+def parse_int(param: str, raw: str | None, lo: int, hi: int, default: int) -> int:
+    """A whole number within [lo, hi]; the default when absent."""
+    if raw is None or str(raw).strip() == "":
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise QueryError(param, f"{param} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise QueryError(param, f"{param} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def parse_choice(param: str, raw: str | None, choices: tuple[str, ...]) -> str | None:
+    """One of `choices`, or None when absent."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    value = str(raw).strip().lower()
+    if value not in choices:
+        raise QueryError(param, f"unknown {param} {raw!r}: use one of {', '.join(choices)}")
+    return value
+
+
+def parse_time(param: str, raw: str | None) -> datetime | None:
+    """An ISO time ('2026-11-24T21:00'), 'now', or None; naive times are Shanghai time."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    text = str(raw).strip()
+    if text.lower() == "now":
+        return local_time()
+    try:
+        return local_time(datetime.fromisoformat(text))
+    except ValueError:
+        raise QueryError(param, f"{param} must be an ISO time like 2026-11-24T21:00 or 'now', "
+                                f"got {raw!r}") from None
+
+
+def parse_amenities(param: str, raws: list[str]) -> tuple[str, ...]:
+    """Required amenities; each value may itself be comma-separated."""
+    names = [n.strip().lower() for raw in raws for n in str(raw).split(",") if n.strip()]
+    for name in names:
+        if name not in AMENITIES:
+            raise QueryError(param, f"unknown {param} {name!r}: use {', '.join(AMENITIES)}")
+    return tuple(sorted(set(names), key=AMENITIES.index))
+
+
+def parse_nearest(lat: str | None, lng: str | None, *, crs: str | None = None,
+                  type: str | None = None, k: str | None = None,
+                  amenities: list[str] = (), open_at: str | None = None) -> NearestQuery:
+    """Validate every parameter of a nearest-station question and convert the point to WGS-84."""
+    lat_v = parse_float("lat", lat, -90.0, 90.0)
+    lng_v = parse_float("lng", lng, -180.0, 180.0)
+    try:
+        crs_v = check_crs(crs or "wgs84")
+    except ValueError as exc:
+        raise QueryError("crs", str(exc)) from None
+    flt = StationFilter(type=parse_choice("type", type, STATION_TYPES),
+                        amenities=parse_amenities("amenity", list(amenities)),
+                        open_at=parse_time("open_at", open_at))
+    lon_w, lat_w = to_wgs84(lng_v, lat_v, crs_v)
+    return NearestQuery(float(lon_w), float(lat_w), parse_int("k", k, 1, K_MAX, 5), flt,
+                        flt.open_at or local_time())
