@@ -9,6 +9,7 @@ and the sources of every number and coordinate.
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,17 +294,21 @@ def write_stations(stations: pd.DataFrame, path: Path) -> None:
     path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), "utf-8")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Build both sample files and print what came out."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="output directory")
+    out = parser.parse_args(argv).out
+    out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     districts = load_districts(HERE / "districts.geojson")
     check_hotspots(districts)
     cells = land_cells(districts)
     demand = build_demand(cells, districts)
-    demand.assign(source="sample").to_csv(HERE / "demand.csv.gz", index=False,
+    demand.assign(source="sample").to_csv(out / "demand.csv.gz", index=False,
                                           compression={"method": "gzip", "mtime": 0})
     stations = build_stations(cells, demand, districts, rng)
-    write_stations(stations, HERE / "stations.geojson")
+    write_stations(stations, out / "stations.geojson")
     by = demand.groupby("district_code")[["outdoor", "office", "industrial"]].sum()
     by["km2"] = districts.set_index("code")["area_km2"]
     by["jobs_per_km2"] = (by[["outdoor", "office", "industrial"]].sum(axis=1) / by.km2).round()

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.coords import to_wgs84
 from geo.hours import hours_error
@@ -111,9 +112,10 @@ def _read_gpkg(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dict]:
         raise StationFileError(str(path), None, None, f"cannot read: {exc}") from exc
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
         gdf = gdf.to_crs("EPSG:4326")
-    is_point = (gdf.geom_type == "Point").to_numpy()
-    lon = np.where(is_point, gdf.geometry.x.where(is_point), np.nan)
-    lat = np.where(is_point, gdf.geometry.y.where(is_point), np.nan)
+    geoms = np.asarray(gdf.geometry.array)
+    is_point = shapely.get_type_id(geoms) == 0  # None and empty give -1 / NaN below
+    lon = np.where(is_point, shapely.get_x(geoms), np.nan)
+    lat = np.where(is_point, shapely.get_y(geoms), np.nan)
     return pd.DataFrame(gdf.drop(columns="geometry")), lon, lat, {}
 
 
