@@ -1,0 +1,30 @@
+"""The Flask web layer: pages and a JSON API over one in-memory atlas.
+
+`create_app()` loads the dataset once; every request reads from `app.extensions["atlas"]`.
+Production: `gunicorn -w 2 'app:create_app()'`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import from_env
+from geo.atlas import Atlas
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory: config from the environment, overridden by `config`."""
+    app = Flask(__name__)
+    app.config.update(from_env())
+    app.config.update(config or {})
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["atlas"] = Atlas.load(app.config["STATIONS_DATA"])
+
+    from app import api, compression, errors, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    compression.register(app)
+    return app

@@ -42,3 +42,40 @@ def district_of(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -
     codes = np.full(len(points), "", dtype=object)
     codes[pt_idx] = districts["code"].to_numpy()[poly_idx]
     return codes
+
+
+def shift_geometries(geoms: np.ndarray, crs: str) -> np.ndarray:
+    """WGS-84 geometries re-expressed in a display datum (GCJ-02 for Amap tiles)."""
+    from geo.coords import from_wgs84
+
+    if crs == "wgs84":
+        return geoms
+
+    def convert(coords: np.ndarray) -> np.ndarray:
+        lon, lat = from_wgs84(coords[:, 0], coords[:, 1], crs)
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(geoms, convert)
+
+
+def display_geojson(districts: gpd.GeoDataFrame, crs: str = "wgs84",
+                    fields: tuple[str, ...] = ("code", "name", "name_en", "area_km2")) -> dict:
+    """District polygons as a GeoJSON dict, rounded to ~1 m, in the display datum."""
+    geoms = shift_geometries(np.asarray(districts.geometry.array), crs)
+    geoms = shapely.transform(geoms, lambda c: np.round(c, 5))
+    out = gpd.GeoDataFrame(districts[list(fields)].copy(), geometry=geoms, crs="EPSG:4326")
+    doc = out.__geo_interface__
+    doc.pop("bbox", None)
+    for feat in doc["features"]:
+        feat.pop("bbox", None)
+    if crs != "wgs84":
+        doc["coordinates_datum"] = crs
+    return doc
+
+
+def match_district(districts: gpd.GeoDataFrame, text: str) -> set[str]:
+    """Codes of the district named by code, Chinese name or English name (case-insensitive)."""
+    t = str(text).strip()
+    hit = ((districts["code"] == t) | (districts["name"] == t)
+           | (districts["name_en"].str.lower() == t.lower()))
+    return set(districts.loc[hit, "code"])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
+
+from geo.coords import from_wgs84
 
 STATION_PROPERTIES = ("id", "name", "type", "district", "district_code", "address", "host",
                       "opening_hours", "amenities", "phone", "capacity", "source")
@@ -23,13 +26,25 @@ def _plain(value: object) -> object:
     return value
 
 
-def feature_collection(rows: pd.DataFrame, **top: object) -> dict:
-    """A FeatureCollection of station points; extra keyword arguments become top-level members."""
-    cols = [c for c in (*STATION_PROPERTIES, *RESULT_PROPERTIES) if c in rows]
+def feature_collection(rows: pd.DataFrame, fields: tuple[str, ...] | None = None,
+                       out_crs: str = "wgs84", **top: object) -> dict:
+    """A FeatureCollection of station points; extra keyword arguments become top-level members.
+
+    `fields` limits the properties (small map layers); `out_crs` shifts coordinates for display
+    on GCJ-02 or BD-09 base maps (GeoJSON proper is WGS-84, the default).
+    """
+    extra = [c for c in ("nav", "route") if c in rows]
+    cols = [c for c in (*STATION_PROPERTIES, *RESULT_PROPERTIES, *extra)
+            if c in rows and (fields is None or c in fields or c in RESULT_PROPERTIES
+                              or c in extra)]
+    lon, lat = from_wgs84(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float), out_crs)
+    lon, lat = np.round(np.atleast_1d(lon), 6).tolist(), np.round(np.atleast_1d(lat), 6).tolist()
     feats = [{"type": "Feature", "id": rec["id"],
-              "geometry": {"type": "Point",
-                           "coordinates": [round(rec["lon"], 6), round(rec["lat"], 6)]},
-              "properties": {c: _plain(rec[c]) if c != "amenities" else list(rec[c])
+              "geometry": {"type": "Point", "coordinates": [x, y]},
+              "properties": {c: _plain(rec[c]) if c not in ("amenities", "nav") else rec[c]
                              for c in cols}}
-             for rec in rows[[*cols, "lon", "lat"]].to_dict("records")]
+             for rec, x, y in zip(rows[[*cols, "id"] if "id" not in cols else cols]
+                                  .to_dict("records"), lon, lat, strict=True)]
+    if out_crs != "wgs84":
+        top = {**top, "coordinates_datum": out_crs}
     return {"type": "FeatureCollection", **top, "features": feats}

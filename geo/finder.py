@@ -9,6 +9,7 @@ import pandas as pd
 
 from geo.atlas import Atlas
 from geo.hours import is_open, next_change
+from geo.nearest import StationFilter
 from geo.query import NearestQuery
 
 WALK_KMH = 4.5
@@ -38,3 +39,17 @@ def find_nearest(atlas: Atlas, q: NearestQuery) -> pd.DataFrame:
     for key in ("closes_at", "opens_at"):
         rows[key] = pd.Series([s[key] for s in status], index=rows.index, dtype=object)
     return rows.reset_index(drop=True)
+
+
+def select_stations(atlas: Atlas, flt: StationFilter, districts: set[str] | None = None,
+                    bbox: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
+    """Stations passing the filter, within some district codes and a lon/lat box."""
+    ok = atlas.index.usable(flt)
+    s = atlas.stations
+    if districts is not None:
+        ok &= s["district_code"].isin(districts).to_numpy()
+    if bbox:
+        w, so, e, n = bbox
+        lon, lat = s["lon"].to_numpy(), s["lat"].to_numpy()
+        ok &= (lon >= w) & (lon <= e) & (lat >= so) & (lat <= n)
+    return s[ok]

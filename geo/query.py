@@ -97,19 +97,46 @@ def parse_amenities(param: str, raws: list[str]) -> tuple[str, ...]:
     return tuple(sorted(set(names), key=AMENITIES.index))
 
 
+def parse_crs(param: str, raw: str | None) -> str:
+    """A datum name (wgs84 when absent)."""
+    try:
+        return check_crs(raw or "wgs84")
+    except ValueError as exc:
+        raise QueryError(param, str(exc)) from None
+
+
+def parse_bbox(param: str, raw: str | None) -> tuple[float, float, float, float] | None:
+    """'min_lng,min_lat,max_lng,max_lat' in degrees, or None."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    parts = str(raw).split(",")
+    if len(parts) != 4:
+        raise QueryError(param, f"{param} must be min_lng,min_lat,max_lng,max_lat, got {raw!r}")
+    w = parse_float(param, parts[0], -180, 180)
+    s = parse_float(param, parts[1], -90, 90)
+    e = parse_float(param, parts[2], -180, 180)
+    n = parse_float(param, parts[3], -90, 90)
+    if w > e or s > n:
+        raise QueryError(param, f"{param} must have min before max, got {raw!r}")
+    return w, s, e, n
+
+
+def parse_filter(type: str | None = None, amenities: list[str] = (),
+                 open_at: str | None = None) -> StationFilter:
+    """Type, required amenities and opening time: what makes a station usable."""
+    return StationFilter(type=parse_choice("type", type, STATION_TYPES),
+                         amenities=parse_amenities("amenity", list(amenities)),
+                         open_at=parse_time("open_at", open_at))
+
+
 def parse_nearest(lat: str | None, lng: str | None, *, crs: str | None = None,
                   type: str | None = None, k: str | None = None,
                   amenities: list[str] = (), open_at: str | None = None) -> NearestQuery:
     """Validate every parameter of a nearest-station question and convert the point to WGS-84."""
     lat_v = parse_float("lat", lat, -90.0, 90.0)
     lng_v = parse_float("lng", lng, -180.0, 180.0)
-    try:
-        crs_v = check_crs(crs or "wgs84")
-    except ValueError as exc:
-        raise QueryError("crs", str(exc)) from None
-    flt = StationFilter(type=parse_choice("type", type, STATION_TYPES),
-                        amenities=parse_amenities("amenity", list(amenities)),
-                        open_at=parse_time("open_at", open_at))
+    crs_v = parse_crs("crs", crs)
+    flt = parse_filter(type, amenities, open_at)
     lon_w, lat_w = to_wgs84(lng_v, lat_v, crs_v)
     return NearestQuery(float(lon_w), float(lat_w), parse_int("k", k, 1, K_MAX, 5), flt,
                         flt.open_at or local_time())

@@ -1,0 +1,93 @@
+"""The JSON API: stations, one station, nearest stations. GeoJSON where the answer is spatial."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from geo.atlas import Atlas
+from geo.coords import from_wgs84
+from geo.districts import display_geojson, match_district
+from geo.features import STATION_PROPERTIES, feature_collection
+from geo.finder import find_nearest, select_stations
+from geo.navigation import nav_links
+from geo.query import QueryError, parse_bbox, parse_crs, parse_filter, parse_nearest
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def atlas() -> Atlas:
+    """The atlas loaded at start-up."""
+    return current_app.extensions["atlas"]
+
+
+def _fields() -> tuple[str, ...] | None:
+    """Optional `fields=id,name,type` to keep map layers small."""
+    raw = request.args.get("fields", "").strip()
+    if not raw:
+        return None
+    names = tuple(f.strip() for f in raw.split(",") if f.strip())
+    unknown = [f for f in names if f not in STATION_PROPERTIES]
+    if unknown:
+        raise QueryError("fields", f"unknown field {unknown[0]!r}: use "
+                                   f"{', '.join(STATION_PROPERTIES)}")
+    return names
+
+
+def _geojson(doc: dict):
+    """A GeoJSON response with its registered media type."""
+    resp = jsonify(doc)
+    resp.mimetype = "application/geo+json"
+    return resp
+
+
+@bp.get("/stations")
+def stations():
+    """Stations filtered by type, district, amenity, opening time and bounding box."""
+    a = atlas()
+    flt = parse_filter(request.args.get("type"), request.args.getlist("amenity"),
+                       request.args.get("open_at"))
+    district = request.args.get("district", "").strip()
+    codes = match_district(a.districts, district) if district else None
+    if codes == set():
+        raise QueryError("district", f"unknown district {district!r}: use a code like 310101 "
+                                     "or a name like 黄浦区 / Huangpu")
+    rows = select_stations(a, flt, codes, parse_bbox("bbox", request.args.get("bbox")))
+    return _geojson(feature_collection(
+        rows, fields=_fields(), out_crs=parse_crs("out_crs", request.args.get("out_crs")),
+        sample=a.is_sample, count=len(rows)))
+
+
+@bp.get("/stations/<station_id>")
+def station(station_id: str):
+    """One station as a GeoJSON Feature."""
+    a = atlas()
+    rows = a.stations[a.stations["id"] == station_id]
+    if rows.empty:
+        abort(404, description=f"no station with id {station_id!r}")
+    fc = feature_collection(rows, out_crs=parse_crs("out_crs", request.args.get("out_crs")))
+    return _geojson({**fc["features"][0], "sample": a.is_sample})
+
+
+@bp.get("/nearest")
+def nearest():
+    """The k nearest usable stations, with travel times, open status and navigation links."""
+    a = atlas()
+    q = parse_nearest(request.args.get("lat"), request.args.get("lng"),
+                      crs=request.args.get("crs"), type=request.args.get("type"),
+                      k=request.args.get("k"), amenities=request.args.getlist("amenity"),
+                      open_at=request.args.get("open_at"))
+    out_crs = parse_crs("out_crs", request.args.get("out_crs"))
+    rows = find_nearest(a, q)
+    rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat)) for r in rows.itertuples()]
+    olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
+    return _geojson(feature_collection(
+        rows, out_crs=out_crs, distance_kind="straight", sample=a.is_sample,
+        origin=[round(olon, 7), round(olat, 7)], at=q.at.isoformat(timespec="minutes")))
+
+
+@bp.get("/districts")
+def districts():
+    """District boundaries (code, names, area) for maps; `out_crs` shifts them for display."""
+    a = atlas()
+    return _geojson(display_geojson(a.districts, parse_crs("out_crs",
+                                                           request.args.get("out_crs"))))

@@ -1,0 +1,37 @@
+"""HTML pages: the phone-first finder."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, url_for
+
+from app.i18n import STRINGS, current_lang
+from app.mapview import DISPLAY_CRS, TYPE_COLOURS, base_map, map_parts
+from geo.query import K_MAX
+from geo.schema import STATION_TYPES
+
+bp = Blueprint("pages", __name__)
+FILTER_AMENITIES = ("water", "microwave", "charging", "toilet", "ac")
+
+
+def _cached_map(key: str, build) -> dict[str, str]:
+    """Rendered folium parts, built once per configuration: they never change at run time."""
+    cache = current_app.extensions.setdefault("map_cache", {})
+    if key not in cache:
+        cache[key] = map_parts(build())
+    return cache[key]
+
+
+@bp.get("/")
+def finder():
+    """The courier's page: map, filters, nearest list with navigation buttons."""
+    atlas = current_app.extensions["atlas"]
+    tiles = current_app.config["STATIONS_TILES"]
+    lang = current_lang()
+    parts = _cached_map(f"finder-{tiles}", lambda: base_map(atlas, tiles))
+    cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"],
+           "crs": DISPLAY_CRS[tiles], "colours": TYPE_COLOURS, "k": 5, "k_max": K_MAX,
+           "api": {"nearest": url_for("api.nearest"), "stations": url_for("api.stations")}}
+    return render_template("finder.html", t=STRINGS[lang], lang=lang, map=parts, cfg=cfg,
+                           sample=atlas.is_sample, types=STATION_TYPES,
+                           amenities=FILTER_AMENITIES, colours=TYPE_COLOURS,
+                           other_lang="en" if lang == "zh" else "zh")
