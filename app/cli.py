@@ -129,13 +129,24 @@ def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None,
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="TCP port.")
+@click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default=None,
+              help="Base map (default: $STATIONS_TILES or osm).")
 @click.pass_context
-def serve(ctx: click.Context) -> None:
-    """Summary and an example lookup (the web app replaces this)."""
-    ctx.invoke(info)
-    click.echo("\nexample: nearest relay stations to People's Square (31.2304 N, 121.4737 E)")
-    ctx.invoke(nearest, lat="31.2304", lng="121.4737", crs="wgs84", type_="relay", k="3",
-               amenity=(), open_at=None, as_json=False)
+def serve(ctx: click.Context, host: str, port: int, tiles: str | None) -> None:
+    """Run the web app (development server; use gunicorn in production)."""
+    from app import create_app
+
+    config = {"STATIONS_DATA": ctx.obj["data"]} if ctx.obj["data"] else {}
+    if tiles:
+        config["STATIONS_TILES"] = tiles
+    app = create_app(config)
+    if app.extensions["atlas"].is_sample:
+        click.echo(SAMPLE_NOTE)
+    click.echo(f"serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, load_dotenv=False)
 
 
 def main() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from app.i18n import STRINGS, current_lang
 from app.mapview import DISPLAY_CRS, TYPE_COLOURS, base_map, map_parts
-from geo.query import K_MAX
+from geo.query import K_MAX, QueryError, parse_int
 from geo.schema import STATION_TYPES
 
 bp = Blueprint("pages", __name__)
@@ -28,8 +28,12 @@ def finder():
     tiles = current_app.config["STATIONS_TILES"]
     lang = current_lang()
     parts = _cached_map(f"finder-{tiles}", lambda: base_map(atlas, tiles))
+    try:
+        k = parse_int("k", request.args.get("k"), 1, K_MAX, 5)
+    except QueryError:
+        k = 5  # a page never fails on a bad parameter; the API says what is wrong
     cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"],
-           "crs": DISPLAY_CRS[tiles], "colours": TYPE_COLOURS, "k": 5, "k_max": K_MAX,
+           "crs": DISPLAY_CRS[tiles], "colours": TYPE_COLOURS, "k": k,
            "api": {"nearest": url_for("api.nearest"), "stations": url_for("api.stations")}}
     return render_template("finder.html", t=STRINGS[lang], lang=lang, map=parts, cfg=cfg,
                            sample=atlas.is_sample, types=STATION_TYPES,

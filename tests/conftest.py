@@ -11,3 +11,93 @@ from geo.atlas import Atlas
 def atlas() -> Atlas:
     """The embedded Shanghai dataset, as the app loads it."""
     return Atlas.load()
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The web app on the embedded dataset, with no tiles (offline)."""
+    from app import create_app
+
+    return create_app({"STATIONS_TILES": "none", "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+ARTIFACTS = __import__("pathlib").Path(__file__).parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """Start the app with a given config on a free local port; returns its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app import create_app
+
+    servers = []
+
+    def start(config: dict | None = None) -> str:
+        app = create_app({"STATIONS_TILES": "none", **(config or {})})
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (no downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                               args=["--no-sandbox", "--disable-gpu",
+                                     "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """Collects console errors, page errors, failed requests and dialogs of one page."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.problems: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.problems.append(m.text))
+        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        page.on("response", lambda r: r.status >= 400 and self.problems.append(
+            f"{r.status}: {r.url}"))
+
+        def on_dialog(d):
+            self.dialogs.append(d.message)
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
+
+
+@pytest.fixture()
+def page_factory(browser):
+    """New pages (with their watchers) in fresh contexts, closed after the test."""
+    contexts = []
+
+    def make(width: int = 360, height: int = 780, **context_args) -> PageWatch:
+        ctx = browser.new_context(viewport={"width": width, "height": height},
+                                  **context_args)
+        contexts.append(ctx)
+        return PageWatch(ctx.new_page())
+
+    yield make
+    for ctx in contexts:
+        ctx.close()

@@ -87,6 +87,7 @@
     const p = f.properties;
     const li = el("li", "result");
     li.dataset.id = p.id;
+    li.dataset.type = p.type;
     const head = el("div", "r-head");
     const dot = el("span", "dot");
     dot.style.background = cfg.colours[p.type] || "#555";
