@@ -137,3 +137,31 @@ def test_language_switch_and_no_horizontal_scroll_at_360(live_server, page_facto
     assert small == 0  # touch targets at least 44 px tall
     w.page.screenshot(path=str(ARTIFACTS / "finder-en-360.png"), full_page=True)
     assert w.problems == []
+
+
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+
+
+def test_amap_tiles_draw_and_ask_in_gcj02(live_server, page_factory, client):
+    """Amap mode: tiles are stubbed (offline); a tap is read as GCJ-02 and results are shifted."""
+    from geo.coords import gcj02_to_wgs84
+
+    base = live_server({"STATIONS_TILES": "amap"})
+    w = page_factory(width=360)
+    w.page.route("**/*autonavi.com/**", lambda route: route.fulfill(
+        status=200, content_type="image/png", body=BLANK_PNG))
+    with w.page.expect_response(lambda r: "/api/stations" in r.url) as st:
+        w.page.goto(base + "/?lang=en")
+    assert "out_crs=gcj02" in st.value.url
+    w.page.wait_for_function("document.body.dataset.ready === '1'")
+    assert w.page.locator("img.leaflet-tile").count() > 0
+    resp = click_map(w.page)
+    q = parse_qs(urlparse(resp.url).query)
+    assert q["crs"] == ["gcj02"] and q["out_crs"] == ["gcj02"]
+    wlon, wlat = gcj02_to_wgs84(float(q["lng"][0]), float(q["lat"][0]))
+    want = client.get(f"/api/nearest?lat={float(wlat)}&lng={float(wlon)}&k=5"
+                      f"&open_at={q['open_at'][0]}").get_json()
+    assert [i["id"] for i in listed(w.page)] == [f["id"] for f in want["features"]]
+    assert w.problems == []

@@ -118,3 +118,45 @@ def test_installed_console_script_prints_no_traceback():
     assert res.returncode == 2
     assert res.stderr.strip() == "error: lat must be between -90 and 90, got '91'"
     assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_serve_runs_the_web_app(tmp_path):
+    """`stations serve` starts a server that answers the page and the API."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).parent / "stations"
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--tiles", "none"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/nearest?lat=31.23"
+                                            "&lng=121.47&k=1", timeout=2) as r:
+                    body = json.loads(r.read())
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        assert len(body["features"]) == 1
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert "示例数据" in r.read().decode()
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0]
+    assert "SAMPLE DATA" in out and f"http://127.0.0.1:{port}/" in out
+
+
+def test_serve_rejects_a_bad_port_in_one_line():
+    res = run("serve", "--port", "99999")
+    assert res.exit_code == 2 and res.output.startswith("error: ")
+    assert len(res.output.strip().splitlines()) == 1
