@@ -123,7 +123,8 @@ def test_language_switch_and_no_horizontal_scroll_at_360(live_server, page_facto
     base = live_server()
     w = open_finder(page_factory, base)
     assert w.page.inner_text("h1") == "职工驿站查找"
-    w.page.click("a.lang")
+    with w.page.expect_navigation():
+        w.page.click("a.lang")
     w.page.wait_for_function("document.body.dataset.ready === '1'")
     assert w.page.inner_text("h1") == "Worker station finder"
     assert w.page.get_attribute("html", "lang") == "en"
