@@ -138,21 +138,17 @@ def check_crs(crs: str) -> str:
     return aliases[name]
 
 
+_TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
+_FROM_WGS84 = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+
+
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> tuple[Array, Array]:
     """Bring input in any supported datum to WGS-84, the datum everything is stored in."""
-    crs = check_crs(crs)
-    if crs == "gcj02":
-        return gcj02_to_wgs84(lon, lat)
-    if crs == "bd09":
-        return bd09_to_wgs84(lon, lat)
-    return _as_arrays(lon, lat)
+    convert = _TO_WGS84.get(check_crs(crs), _as_arrays)
+    return convert(lon, lat)
 
 
 def from_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> tuple[Array, Array]:
     """Express WGS-84 coordinates in the datum a map service or client expects."""
-    crs = check_crs(crs)
-    if crs == "gcj02":
-        return wgs84_to_gcj02(lon, lat)
-    if crs == "bd09":
-        return wgs84_to_bd09(lon, lat)
-    return _as_arrays(lon, lat)
+    convert = _FROM_WGS84.get(check_crs(crs), _as_arrays)
+    return convert(lon, lat)
