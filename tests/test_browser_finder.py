@@ -61,6 +61,9 @@ def test_map_tap_lists_exactly_what_the_api_returns(live_server, page_factory, c
     q = parse_qs(urlparse(resp.url).query)
     again = client.get("/api/nearest", query_string={k: v[0] for k, v in q.items()}).get_json()
     assert [f["id"] for f in again["features"]] == [i["id"] for i in items]
+    chips = w.page.eval_on_selector_all("#results li:first-child .amenity",
+                                        "els => els.map(e => e.dataset.amenity)")
+    assert chips == api["features"][0]["properties"]["amenities"]
     assert items[0]["nav"][0].startswith("https://uri.amap.com/navigation?")
     assert items[0]["nav"][1].startswith("https://api.map.baidu.com/direction?")
     lines = w.page.evaluate(f"""() => {{ let n = 0; {json.dumps(api['features'][0]['id'])};

@@ -9,6 +9,8 @@
   const resultLayer = L.layerGroup().addTo(map);
   const $ = (id) => document.getElementById(id);
   let origin = null; // {lat, lng, crs, pan}
+  const ICONS = { water: "💧", microwave: "♨️", fridge: "🧊", charging: "🔌", ac: "❄️",
+    toilet: "🚻", seating: "🪑", first_aid: "⛑️", wifi: "📶" };
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -96,7 +98,13 @@
       fmt(t.ebike, { m: Math.round(p.ebike_min) })].join(" · "));
     const st = el("div", "r-status " + (p.open ? "open" : "closed"), statusLine(p, at));
     const amen = el("div", "r-amen");
-    (p.amenities || []).forEach((a) => amen.append(el("span", null, t[a] || a)));
+    (p.amenities || []).forEach((a) => {
+      const chip = el("span", "amenity");
+      chip.dataset.amenity = a;
+      chip.title = t[a] || a;
+      chip.append(el("span", "icon", ICONS[a] || "•"), el("span", null, t[a] || a));
+      amen.append(chip);
+    });
     const nav = el("div", "r-nav");
     nav.append(navButton(p.nav.amap, t.nav_amap), navButton(p.nav.baidu, t.nav_baidu));
     li.append(head, meta, st, amen, nav);
