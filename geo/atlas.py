@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from geo.cells import CellGrid
 from geo.demand import load_demand
 from geo.districts import load_districts
 from geo.nearest import NearestIndex
@@ -43,6 +45,11 @@ class Atlas:
         districts = load_districts(_first(data_dir, "districts.geojson"))
         demand = load_demand(_first(data_dir, "demand.csv.gz"))
         return cls(stations, districts, demand, NearestIndex(stations))
+
+    @cached_property
+    def grid(self) -> CellGrid:
+        """Demand cells as arrays (centres, areas, neighbours), built on first use."""
+        return CellGrid(self.demand)
 
     @property
     def is_sample(self) -> bool:

@@ -103,15 +103,18 @@ class NearestIndex:
 
         Shapes are (n, k) for n query points in WGS-84 degrees.
         """
-        qlon = np.atleast_1d(np.asarray(lon, float))
-        qlat = np.atleast_1d(np.asarray(lat, float))
-        if flt.type is not None and flt.type not in self._trees:
-            return _empty(len(qlon), k)
-        base = self._trees.get(flt.type)
-        if base is None:
-            return _empty(len(qlon), k)
         needs_mask = bool(flt.amenities) or flt.open_at is not None
         mask = self.usable(flt) if needs_mask else None
+        return self.query_mask(lon, lat, k, flt.type, mask)
+
+    def query_mask(self, lon, lat, k: int, type_: str | None, mask: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Like `query`, with usability given as a mask (reused across many questions)."""
+        qlon = np.atleast_1d(np.asarray(lon, float))
+        qlat = np.atleast_1d(np.asarray(lat, float))
+        base = self._trees.get(type_)
+        if base is None:
+            return _empty(len(qlon), k)
         if mask is not None and len(qlon) >= _BATCH_SUBTREE:
             ids = base.ids[mask[base.ids]]
             if ids.size == 0:
@@ -134,11 +137,7 @@ class NearestIndex:
             found = j < n_pts
             cand = t.ids[np.where(found, j, 0)]
             ok = found if mask is None else found & mask[cand]
-            s = np.full(cand.shape, np.inf)
-            b = np.full(cand.shape, np.nan)
-            rows = np.broadcast_to(pending[:, None], cand.shape)
-            s[ok], b[ok] = geodesic(qlon[rows[ok]], qlat[rows[ok]], self.lon[cand[ok]],
-                                    self.lat[cand[ok]])
+            s, b = self._lazy_geodesics(pending, cand, ok, chord, qlon, qlat, k)
             order = np.argsort(s, axis=1, kind="stable")[:, :k]
             s_top = np.take_along_axis(s, order, axis=1)
             kth = s_top[:, -1] if s_top.shape[1] == k else np.full(len(pending), np.inf)
@@ -152,6 +151,27 @@ class NearestIndex:
             pending = pending[~done]
             kq = min(n_pts, kq * 4)
         return idx, dist, az
+
+
+    def _geodesics_at(self, sel, pending, cand, qlon, qlat, s, b) -> None:
+        """Fill geodesic distance and bearing for the selected candidate slots."""
+        rows = np.broadcast_to(pending[:, None], cand.shape)[sel]
+        s[sel], b[sel] = geodesic(qlon[rows], qlat[rows], self.lon[cand[sel]],
+                                  self.lat[cand[sel]])
+
+    def _lazy_geodesics(self, pending, cand, ok, chord, qlon, qlat, k):
+        """Geodesics only where they can matter: the first k usable candidates by chord, then
+        any other whose chord is below the k-th geodesic (chord <= geodesic, so no other can)."""
+        s = np.full(cand.shape, np.inf)
+        b = np.full(cand.shape, np.nan)
+        first = ok & (np.cumsum(ok, axis=1) <= k)
+        self._geodesics_at(first, pending, cand, qlon, qlat, s, b)
+        enough = first.sum(axis=1) >= k
+        kth = np.where(enough, np.where(first, s, -np.inf).max(axis=1), np.inf)
+        extra = ok & ~first & (chord < kth[:, None])
+        if extra.any():
+            self._geodesics_at(extra, pending, cand, qlon, qlat, s, b)
+        return s, b
 
 
 def _empty(m: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
