@@ -19,12 +19,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    app.extensions["atlas"] = Atlas.load(app.config["STATIONS_DATA"])
+    atlas = Atlas.load(app.config["STATIONS_DATA"])
+    atlas.grid.neighbours  # noqa: B018 - build the cell graph now, not in the first request
+    app.extensions["atlas"] = atlas
 
-    from app import api, compression, errors, pages
+    from app import api, compression, coverage_api, errors, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(coverage_api.bp)
     errors.register(app)
     compression.register(app)
     return app

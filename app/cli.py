@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
+from pathlib import Path
 
 import click
 
+from app.progress import DelayedProgress
 from geo.atlas import Atlas
 from geo.features import feature_collection
 from geo.finder import find_nearest
@@ -126,6 +128,63 @@ def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None,
              for i, r in enumerate(rows.itertuples())]
     click.echo(format_table(["#", "id", "name", "type", "metres", "bearing", "status", "when"],
                             table))
+
+
+@cli.command()
+@click.option("--type", "type_", default="relay", show_default=True,
+              help="relay, health or fitness.")
+@click.option("--threshold", default=None, help="Service distance in metres (default: relay "
+              "1000, health 3000, fitness 2000).")
+@click.option("--at", default=None, help="Count only stations open then: ISO time or 'now'.")
+@click.option("--amenity", multiple=True, help="Required amenity; repeat for several.")
+@click.option("--top", default="10", show_default=True, help="How many gap zones to print.")
+@click.option("--out", default=None, metavar="FILE",
+              help="Write all gap zones to FILE (.gpkg, .geojson or .csv).")
+@click.pass_context
+def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | None,
+             amenity: tuple[str, ...], top: str, out: str | None) -> None:
+    """Workers within reach of a station, per district, and the ranked gap zones."""
+    from geo.coverage import compute_coverage
+    from geo.export import format_of, write_gaps
+    from geo.query import parse_coverage, parse_int
+
+    spec = parse_coverage(type_, threshold, at, list(amenity))
+    n_top = parse_int("top", top, 0, 1000, 10)
+    if out:
+        format_of(Path(out))  # reject a bad file name before any work
+    progress = DelayedProgress(total=5 if out else 4)
+    atlas = progress.step("loading data", lambda: _atlas(ctx))
+    progress.step("indexing cells", lambda: atlas.grid.neighbours)
+    result = progress.step("measuring distances", lambda: compute_coverage(atlas, spec))
+    table = progress.step("finding gap zones", result.gap_table)
+    if out:
+        progress.step(f"writing {out}", lambda: write_gaps(result.gaps(), Path(out),
+                                                           **result.summary()))
+    progress.close()
+    if atlas.is_sample:
+        click.echo(SAMPLE_NOTE)
+    s = result.summary()
+    when = f" open at {s['at']}" if s["at"] else ""
+    click.echo(f"{s['type']} stations{when} within {s['threshold_m']:,.0f} m "
+               f"(straight line) of {'/'.join(s['segments'])} workers:")
+    click.echo(f"  covered {s['covered']:,} of {s['workers']:,} "
+               f"({(s['share_covered'] or 0):.1%}); uncovered {s['uncovered']:,}")
+    click.echo(f"  mean distance {s['mean_distance_m']} m, 90th percentile "
+               f"{s['p90_distance_m']} m; {s['stations_usable']} usable stations\n")
+    dist = result.by_district()
+    click.echo(format_table(["district", "workers", "covered", "share"],
+                            [[f"{r.name} {r.name_en}", f"{r.workers:,}", f"{r.covered:,}",
+                              f"{r.share_covered:.1%}"] for r in dist.itertuples()]))
+    if n_top and len(table):
+        click.echo(f"\ntop {min(n_top, len(table))} of {len(table)} gap zones:")
+        click.echo(format_table(
+            ["rank", "workers", "km2", "districts", "centre (lat, lng)", "nearest m"],
+            [[r.rank, f"{r.workers:,}", f"{r.area_km2:,.2f}", "、".join(r.districts[:3])
+              + ("…" if len(r.districts) > 3 else ""),
+              f"{r.centroid_lat:.4f}, {r.centroid_lon:.4f}", f"{r.nearest_station_m:,.0f}"]
+             for r in table.head(n_top).itertuples()]))
+    if out:
+        click.echo(f"\nwrote {len(table)} gap zones to {out}")
 
 
 @cli.command()

@@ -32,11 +32,14 @@ def base_map(atlas: Atlas, tiles: str, zoom: int = 11,
         folium.TileLayer(url, attr=attr, name=tiles, max_zoom=19,
                          **({"subdomains": subdomains} if subdomains else {})).add_to(m)
     # Only geometry and the numeric code go into the page: no data text reaches the script.
-    folium.GeoJson(display_geojson(atlas.districts, DISPLAY_CRS[tiles], fields=("code",)),
-                   name="districts", control=False, interactive=False,
-                   style_function=lambda _: {"color": "#5c6f82", "weight": 1.2,
-                                             "fillColor": "#dde6ee", "fillOpacity": 0.25},
-                   ).add_to(m)
+    layer = folium.GeoJson(display_geojson(atlas.districts, DISPLAY_CRS[tiles],
+                                           fields=("code",)),
+                           name="districts", control=False, interactive=False,
+                           style_function=lambda _: {"color": "#5c6f82", "weight": 1.2,
+                                                     "fillColor": "#dde6ee",
+                                                     "fillOpacity": 0.25})
+    layer.add_to(m)
+    m.districts_layer = layer.get_name()
     return m
 
 
@@ -45,4 +48,5 @@ def map_parts(m: folium.Map) -> dict[str, str]:
     fig = m.get_root()
     fig.render()
     return {"header": fig.header.render(), "html": fig.html.render(),
-            "script": fig.script.render(), "name": m.get_name()}
+            "script": fig.script.render(), "name": m.get_name(),
+            "districts": getattr(m, "districts_layer", "")}

@@ -9,6 +9,7 @@ unchanged, as the services themselves do.
 from __future__ import annotations
 
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
@@ -152,3 +153,11 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str) -> tuple[Array, Array]:
     """Express WGS-84 coordinates in the datum a map service or client expects."""
     convert = _FROM_WGS84.get(check_crs(crs), _as_arrays)
     return convert(lon, lat)
+
+
+def shift_geometries(geoms: np.ndarray, crs: str) -> np.ndarray:
+    """WGS-84 shapely geometries re-expressed in a display datum (GCJ-02 for Amap tiles)."""
+    convert = _FROM_WGS84.get(check_crs(crs))
+    if convert is None:
+        return geoms
+    return shapely.transform(geoms, lambda c: np.column_stack(convert(c[:, 0], c[:, 1])))

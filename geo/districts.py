@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.coords import shift_geometries
+
 DISTRICT_NAMES_EN = {
     "310101": "Huangpu",
     "310104": "Xuhui",
@@ -42,20 +44,6 @@ def district_of(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -
     codes = np.full(len(points), "", dtype=object)
     codes[pt_idx] = districts["code"].to_numpy()[poly_idx]
     return codes
-
-
-def shift_geometries(geoms: np.ndarray, crs: str) -> np.ndarray:
-    """WGS-84 geometries re-expressed in a display datum (GCJ-02 for Amap tiles)."""
-    from geo.coords import from_wgs84
-
-    if crs == "wgs84":
-        return geoms
-
-    def convert(coords: np.ndarray) -> np.ndarray:
-        lon, lat = from_wgs84(coords[:, 0], coords[:, 1], crs)
-        return np.column_stack([lon, lat])
-
-    return shapely.transform(geoms, convert)
 
 
 def display_geojson(districts: gpd.GeoDataFrame, crs: str = "wgs84",

@@ -140,3 +140,32 @@ def parse_nearest(lat: str | None, lng: str | None, *, crs: str | None = None,
     lon_w, lat_w = to_wgs84(lng_v, lat_v, crs_v)
     return NearestQuery(float(lon_w), float(lat_w), parse_int("k", k, 1, K_MAX, 5), flt,
                         flt.open_at or local_time())
+
+
+THRESHOLD_RANGE_M = (50.0, 20_000.0)
+WEEKDAY_NAMES = ("mo", "tu", "we", "th", "fr", "sa", "su")
+
+
+def parse_weekday(param: str, raw: str | None, default: int) -> int:
+    """0-6 (Monday first) or mo..su / mon..sun."""
+    if raw is None or str(raw).strip() == "":
+        return default
+    text = str(raw).strip().lower()
+    if text.isdigit() and 0 <= int(text) <= 6:
+        return int(text)
+    if text[:2] in WEEKDAY_NAMES and len(text) <= 3:
+        return WEEKDAY_NAMES.index(text[:2])
+    raise QueryError(param, f"{param} must be 0-6 (Monday = 0) or mo..su, got {raw!r}")
+
+
+def parse_coverage(type: str | None, threshold_m: str | None, at: str | None,
+                   amenities: list[str] = ()):
+    """A planner's coverage question (type defaults to relay, threshold to the type's)."""
+    from geo.coverage import CoverageSpec
+
+    station_type = parse_choice("type", type, STATION_TYPES) or "relay"
+    threshold = None
+    if threshold_m is not None and str(threshold_m).strip() != "":
+        threshold = parse_float("threshold_m", threshold_m, *THRESHOLD_RANGE_M)
+    return CoverageSpec(station_type, threshold, parse_time("at", at),
+                        parse_amenities("amenity", list(amenities)))

@@ -1,0 +1,165 @@
+"""Coverage API for planners: summary, hourly curve, gap zones (with downloads), cells."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+import shapely
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from geo.coords import shift_geometries
+from geo.coverage import CoverageResult, CoverageSpec, compute_coverage, hourly_coverage
+from geo.export import FORMATS, MEDIA_TYPES, gaps_bytes
+from geo.query import (
+    QueryError,
+    parse_bbox,
+    parse_choice,
+    parse_coverage,
+    parse_crs,
+    parse_int,
+    parse_weekday,
+)
+
+bp = Blueprint("coverage_api", __name__, url_prefix="/api")
+CACHE_SIZE = 32
+MAX_CELLS = 6000
+DRAW_TOLERANCE_DEG = 0.0005  # ~50 m: a third of a res-9 cell's edge
+_lock = threading.Lock()
+
+
+def _spec() -> CoverageSpec:
+    """The coverage question from the query string."""
+    a = request.args
+    return parse_coverage(a.get("type"), a.get("threshold_m"), a.get("at"),
+                          a.getlist("amenity"))
+
+
+def coverage_for(spec: CoverageSpec) -> CoverageResult:
+    """Cached per question: the planner page asks for summary, gaps and cells of the same one."""
+    cache: OrderedDict = current_app.extensions.setdefault("coverage_cache", OrderedDict())
+    with _lock:
+        if spec in cache:
+            cache.move_to_end(spec)
+            return cache[spec]
+    result = compute_coverage(current_app.extensions["atlas"], spec)
+    with _lock:
+        cache[spec] = result
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+    return result
+
+
+def _meta(result: CoverageResult) -> dict:
+    """What every coverage answer says about itself."""
+    atlas = current_app.extensions["atlas"]
+    s = result.spec
+    return {"type": s.type, "threshold_m": s.threshold,
+            "at": s.at.isoformat(timespec="minutes") if s.at else None,
+            "amenities": list(s.amenities), "distance_kind": "straight",
+            "sample": atlas.is_sample}
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-safe dicts (NaN to null)."""
+    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+             for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _download(data: bytes, fmt: str, name: str) -> Response:
+    """A file answer with a sensible name."""
+    ext = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg"}[fmt]
+    resp = Response(data, mimetype=MEDIA_TYPES[fmt].split(";")[0])
+    if fmt == "csv":
+        resp.charset = "utf-8"
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}.{ext}"'
+    return resp
+
+
+@bp.get("/coverage")
+def coverage():
+    """Summary and per-district table; `format=csv` downloads the district table."""
+    fmt = parse_choice("format", request.args.get("format"), ("json", "csv")) or "json"
+    result = coverage_for(_spec())
+    table = result.by_district()
+    if fmt == "csv":
+        total = pd.DataFrame([{"code": "total", "name": "合计", "name_en": "total",
+                               **{k: result.summary()[k] for k in
+                                  ("workers", "covered", "uncovered", "share_covered")}}])
+        csv = pd.concat([table, total]).to_csv(index=False).encode("utf-8-sig")
+        return _download(csv, "csv", f"coverage-{result.spec.type}")
+    return jsonify({**_meta(result), "summary": result.summary(),
+                    "districts": _records(table)})
+
+
+@bp.get("/coverage/hourly")
+def hourly():
+    """Coverage at each hour of a weekday: the curve that shows the night gap."""
+    spec = _spec()
+    weekday = parse_weekday("weekday", request.args.get("weekday"), 1)
+    curve = hourly_coverage(current_app.extensions["atlas"], spec, weekday)
+    total = coverage_for(CoverageSpec(spec.type, spec.threshold_m, None, spec.amenities))
+    return jsonify({"type": spec.type, "threshold_m": spec.threshold, "weekday": weekday,
+                    "workers": total.summary()["workers"],
+                    "all_day": total.summary()["covered"], "hours": _records(curve),
+                    "sample": current_app.extensions["atlas"].is_sample})
+
+
+def _for_drawing(geoms: np.ndarray, out_crs: str, simplify: bool) -> np.ndarray:
+    """Shift to the display datum; optionally drop detail finer than a third of a cell."""
+    geoms = shift_geometries(geoms, out_crs)
+    if simplify:
+        geoms = shapely.simplify(geoms, DRAW_TOLERANCE_DEG, preserve_topology=True)
+        geoms = shapely.transform(geoms, lambda c: np.round(c, 5))
+    return geoms
+
+
+@bp.get("/gaps")
+def gaps():
+    """Ranked gap zones as GeoJSON, CSV or GeoPackage."""
+    fmt = parse_choice("format", request.args.get("format"), FORMATS) or "geojson"
+    limit = parse_int("limit", request.args.get("limit"), 1, 5000, 20)
+    out_crs = parse_crs("out_crs", request.args.get("out_crs"))
+    result = coverage_for(_spec())
+    zones = result.gaps(limit)
+    draw = parse_choice("simplify", request.args.get("simplify"), ("0", "1")) == "1"
+    if (out_crs != "wgs84" or draw) and fmt != "geojson":
+        raise QueryError("out_crs" if out_crs != "wgs84" else "simplify",
+                         "out_crs and simplify are for drawing; downloads are exact WGS-84")
+    if out_crs != "wgs84" or draw:
+        zones = zones.set_geometry(_for_drawing(np.asarray(zones.geometry.array), out_crs,
+                                                draw))
+    top = {**_meta(result), "summary": result.summary(), "total_zones": len(result.gap_table())}
+    data = gaps_bytes(zones, fmt, **top)
+    if fmt == "geojson" and request.args.get("download") != "1":
+        return Response(data, mimetype="application/geo+json")
+    return _download(data, fmt, f"gaps-{result.spec.type}")
+
+
+@bp.get("/coverage/cells")
+def cells():
+    """Demand cells in a box, with distance and covered flag: only when zoomed in."""
+    bbox = parse_bbox("bbox", request.args.get("bbox"))
+    if bbox is None:
+        raise QueryError("bbox", "bbox is required (min_lng,min_lat,max_lng,max_lat)")
+    out_crs = parse_crs("out_crs", request.args.get("out_crs"))
+    result = coverage_for(_spec())
+    grid = result.grid
+    idx = grid.in_bbox(bbox)
+    if len(idx) > MAX_CELLS:
+        raise QueryError("bbox", f"bbox holds {len(idx):,} cells; the limit is {MAX_CELLS:,}: "
+                                 "zoom in")
+    polys = shift_geometries(grid.polygons(idx), out_crs)
+    dist = result.distance_m[idx]
+    feats = [{"type": "Feature", "id": grid.h3[i],
+              "geometry": {"type": "Polygon",
+                           "coordinates": [np.round(np.asarray(p.exterior.coords), 6).tolist()]},
+              "properties": {"h3": grid.h3[i], "workers": int(result.served[i]),
+                             "distance_m": round(float(d), 1) if np.isfinite(d) else None,
+                             "covered": bool(result.covered[i])}}
+             for i, p, d in zip(idx, polys, dist, strict=True)]
+    return Response(current_app.json.dumps({"type": "FeatureCollection", **_meta(result),
+                                            "count": len(feats), "features": feats}),
+                    mimetype="application/geo+json")

@@ -1,0 +1,62 @@
+"""Gap zones and coverage tables as files: GeoJSON, CSV and GeoPackage, to disk or bytes."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+FORMATS = ("geojson", "csv", "gpkg")
+MEDIA_TYPES = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
+               "gpkg": "application/geopackage+sqlite3"}
+
+
+def _flat(gaps: pd.DataFrame) -> pd.DataFrame:
+    """List-valued columns as ';'-joined text, for formats without lists."""
+    out = gaps.copy()
+    if "districts" in out:
+        out["districts"] = out["districts"].map(";".join)
+    return out
+
+
+def gaps_geojson(gaps: gpd.GeoDataFrame, **top: object) -> dict:
+    """Gap zones as a FeatureCollection (districts stay a list)."""
+    doc = json.loads(gaps.to_json(drop_id=True, to_wgs84=False))
+    doc.pop("bbox", None)
+    return {"type": "FeatureCollection", **top, "features": doc["features"]}
+
+
+def gaps_bytes(gaps: gpd.GeoDataFrame, fmt: str, **top: object) -> bytes:
+    """One file's bytes in the chosen format."""
+    if fmt == "geojson":
+        return json.dumps(gaps_geojson(gaps, **top), ensure_ascii=False).encode()
+    if fmt == "csv":
+        table = _flat(pd.DataFrame(gaps.drop(columns="geometry")))
+        return table.to_csv(index=False).encode("utf-8-sig")  # BOM: Excel reads the Chinese
+    if fmt == "gpkg":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "gaps.gpkg"
+            _flat(gaps).to_file(path, driver="GPKG", layer="gaps")
+            return path.read_bytes()
+    raise ValueError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
+
+
+def format_of(path: Path) -> str:
+    """The export format a file name asks for."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    fmt = {"json": "geojson"}.get(suffix, suffix)
+    if fmt not in FORMATS:
+        raise ValueError(f"{Path(path).name}: use a .gpkg, .geojson or .csv file name")
+    return fmt
+
+
+def write_gaps(gaps: gpd.GeoDataFrame, path: Path, **top: object) -> None:
+    """Write to disk atomically: a failure leaves no half-written file behind."""
+    path = Path(path)
+    data = gaps_bytes(gaps, format_of(path), **top)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
