@@ -160,6 +160,6 @@ def cells():
                              "distance_m": round(float(d), 1) if np.isfinite(d) else None,
                              "covered": bool(result.covered[i])}}
              for i, p, d in zip(idx, polys, dist, strict=True)]
-    return Response(current_app.json.dumps({"type": "FeatureCollection", **_meta(result),
+    return Response(current_app.json.dumps({**_meta(result), "type": "FeatureCollection",
                                             "count": len(feats), "features": feats}),
                     mimetype="application/geo+json")

@@ -26,7 +26,7 @@ def gaps_geojson(gaps: gpd.GeoDataFrame, **top: object) -> dict:
     """Gap zones as a FeatureCollection (districts stay a list)."""
     doc = json.loads(gaps.to_json(drop_id=True, to_wgs84=False))
     doc.pop("bbox", None)
-    return {"type": "FeatureCollection", **top, "features": doc["features"]}
+    return {**top, "type": "FeatureCollection", "features": doc["features"]}
 
 
 def gaps_bytes(gaps: gpd.GeoDataFrame, fmt: str, **top: object) -> bytes:
