@@ -1,9 +1,10 @@
 """Coverage of worker demand by stations: who is within reach, where the gaps are, by hour.
 
 Every demand cell gets the distance to its nearest usable station in one batched KD-tree
-query (no loop over cells); a cell's workers in the segments a type serves count as covered
-when that distance is within the type's threshold. Gap zones are connected uncovered cells
-(H3 edge neighbours), dissolved into polygons and ranked by the workers they hold.
+query (no loop over cells; chord plus arc correction, within a millimetre of the geodesic).
+A cell's workers in the segments a type serves count as covered when that distance is within
+the type's threshold. Gap zones are connected uncovered cells (H3 edge neighbours), dissolved
+into polygons and ranked by the workers they hold.
 """
 
 from __future__ import annotations
@@ -165,11 +166,11 @@ class CoverageResult:
 
 def _distances(atlas: Atlas, grid: CellGrid, spec: CoverageSpec, mask: np.ndarray | None
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Geodesic metres from every cell centre to its nearest usable station, and which one."""
-    idx, dist, _ = atlas.index.query_mask(grid.lon, grid.lat, 1, spec.type, mask)
+    """Metres from every cell centre to its nearest usable station (geodesic to < 1 mm)."""
+    dist, idx = atlas.index.nearest_distance(grid.lon, grid.lat, spec.type, mask)
     ids = atlas.stations["id"].to_numpy(object)
-    station = np.where(idx[:, 0] >= 0, ids[np.maximum(idx[:, 0], 0)], None)
-    return dist[:, 0], station
+    station = np.where(idx >= 0, ids[np.maximum(idx, 0)], None)
+    return dist, station
 
 
 def _mask(atlas: Atlas, spec: CoverageSpec) -> np.ndarray | None:

@@ -39,17 +39,19 @@ def live_server():
 
     from app import create_app
 
-    servers = []
+    servers: dict[str, object] = {}
 
     def start(config: dict | None = None) -> str:
-        app = create_app({"STATIONS_TILES": "none", **(config or {})})
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
+        config = {"STATIONS_TILES": "none", **(config or {})}
+        key = repr(sorted(config.items()))
+        if key not in servers:  # one server per configuration, shared by the tests
+            server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers[key] = server
+        return f"http://127.0.0.1:{servers[key].server_port}"
 
     yield start
-    for server in servers:
+    for server in servers.values():
         server.shutdown()
 
 

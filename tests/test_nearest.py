@@ -149,3 +149,22 @@ def test_no_usable_station_gives_empty_answer():
     index = NearestIndex(st[st["type"] != "fitness"].reset_index(drop=True))
     idx, dist, _ = index.query([121.0, 122.0], [31.0, 31.5], 3, StationFilter(type="fitness"))
     assert (idx == -1).all() and np.isinf(dist).all()
+
+
+def test_bulk_nearest_distance_matches_exact_geodesic(atlas):
+    """The coverage path (chord + arc correction) against the exact query, every demand cell."""
+    g = atlas.grid
+    for flt in (StationFilter(type="relay"),
+                StationFilter(type="health", open_at=datetime(2026, 11, 24, 12))):
+        mask = atlas.index.usable(flt) if flt.open_at else None
+        fast, j = atlas.index.nearest_distance(g.lon, g.lat, flt.type, mask)
+        idx, exact, _ = atlas.index.query(g.lon, g.lat, 1, flt)
+        assert (j == idx[:, 0]).mean() > 0.9999  # only exact ties may differ
+        assert np.abs(fast - exact[:, 0]).max() < 1e-3  # under a millimetre
+
+
+def test_bulk_nearest_distance_with_no_usable_station():
+    st = national_set(50, 4)
+    index = NearestIndex(st)
+    d, j = index.nearest_distance([121.0], [31.0], "relay", np.zeros(len(st), bool))
+    assert np.isinf(d).all() and (j == -1).all()
