@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/nearest.py
+	$(BIN)/python bench/coverage.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

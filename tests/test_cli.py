@@ -160,3 +160,23 @@ def test_serve_rejects_a_bad_port_in_one_line():
     res = run("serve", "--port", "99999")
     assert res.exit_code == 2 and res.output.startswith("error: ")
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_progress_bar_only_after_the_delay():
+    import io
+    import time
+
+    from app.progress import DelayedProgress
+
+    quiet = io.StringIO()
+    p = DelayedProgress(total=3, delay=10.0, stream=quiet)
+    assert [p.step(f"s{i}", lambda i=i: i) for i in range(3)] == [0, 1, 2]
+    p.close()
+    assert quiet.getvalue() == ""
+    shown = io.StringIO()
+    p = DelayedProgress(total=3, delay=0.05, stream=shown)
+    p.step("slow", lambda: time.sleep(0.1))
+    p.step("next", lambda: None)
+    p.step("last", lambda: None)
+    p.close()
+    assert "next" in shown.getvalue() or "last" in shown.getvalue()
