@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.config import from_env
+from app.config import frame_ancestors, from_env
 from geo.atlas import Atlas
 
 
@@ -17,17 +17,22 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(from_env())
     app.config.update(config or {})
+    app.config["STATIONS_FRAME_ANCESTORS"] = frame_ancestors(
+        app.config["STATIONS_FRAME_ANCESTORS"])
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     atlas = Atlas.load(app.config["STATIONS_DATA"])
     atlas.grid.neighbours  # noqa: B018 - build the cell graph now, not in the first request
     app.extensions["atlas"] = atlas
 
-    from app import api, compression, coverage_api, errors, pages
+    from app import api, compression, coverage_api, embeds, errors, frame_policy, oembed, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(coverage_api.bp)
+    app.register_blueprint(embeds.bp)
+    app.register_blueprint(oembed.bp)
     errors.register(app)
+    frame_policy.register(app)
     compression.register(app)
     return app

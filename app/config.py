@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 
 TILE_CHOICES = ("osm", "amap", "none")
+
+
+_SOURCE = re.compile(r"^(\*|'self'|'none'|(https?://)?(\*\.)?[A-Za-z0-9.-]+(:\d+|:\*)?"
+                     r"|https?:)$")
+
+
+def frame_ancestors(value: str) -> str:
+    """Validate a CSP frame-ancestors source list (space-separated), e.g. '*' or origins."""
+    tokens = value.split()
+    if not tokens or any(not _SOURCE.match(tok) for tok in tokens):
+        raise ValueError(f"STATIONS_FRAME_ANCESTORS must be '*' or space-separated origins like "
+                         f"https://union.example.org, got {value!r}")
+    return " ".join(tokens)
 
 
 def from_env() -> dict:
@@ -15,4 +29,6 @@ def from_env() -> dict:
     return {
         "STATIONS_DATA": os.environ.get("STATIONS_DATA") or None,
         "STATIONS_TILES": tiles,
+        "STATIONS_FRAME_ANCESTORS": frame_ancestors(
+            os.environ.get("STATIONS_FRAME_ANCESTORS", "*")),
     }

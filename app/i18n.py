@@ -40,6 +40,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "downloads": "下载", "dl_gaps": "缺口", "dl_summary": "各区汇总 CSV",
         "zoom_cells": "放大到街道级别可查看每个网格", "served": "服务对象",
         "seg_outdoor": "户外职工", "seg_office": "办公职工", "seg_industrial": "产业职工",
+        "embed_button": "嵌入此地图", "embed_title": "嵌入此地图",
+        "embed_hint": "把下面的代码粘贴到网页中，显示当前的地图视图和筛选条件。",
+        "copy": "复制代码", "close": "关闭", "copied": "已复制",
+        "embed_credit": "上海工会职工驿站地图", "open_full": "打开完整网站",
+        "embed_error": "无法显示地图", "embed_param": "有问题的参数",
+        "gap_key": "红色：覆盖缺口",
     },
     "en": {
         "title": "Worker station finder",
@@ -77,6 +83,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "zoom_cells": "Zoom in to street level to see every cell", "served": "Serves",
         "seg_outdoor": "outdoor workers", "seg_office": "office workers",
         "seg_industrial": "industrial workers",
+        "embed_button": "Embed this map", "embed_title": "Embed this map",
+        "embed_hint": "Paste this code into a web page to show the current view and filters.",
+        "copy": "Copy code", "close": "Close", "copied": "Copied",
+        "embed_credit": "Shanghai union worker stations", "open_full": "Open the full site",
+        "embed_error": "This map cannot be shown", "embed_param": "Parameter",
+        "gap_key": "red: coverage gaps",
     },
 }
 

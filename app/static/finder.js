@@ -167,6 +167,20 @@
     .forEach((c) => c.addEventListener("change", refresh));
   const now = new Date(Date.now() - new Date().getTimezoneOffset() * 60000);
   $("f-at").value = now.toISOString().slice(0, 16);
-  loadStations().then(() => { document.body.dataset.ready = "1"; })
-    .catch((err) => status(t.error + ": " + err.message));
+  if (cfg.view && cfg.view.lat !== undefined) map.setView([cfg.view.lat, cfg.view.lng], cfg.view.zoom);
+  else if (cfg.view) map.setZoom(cfg.view.zoom);
+  window.currentEmbedUrl = () => {
+    const p = filters();
+    p.delete("open_at");
+    p.set("open_now", $("f-time").value === "now" ? "1" : "0");
+    const c = origin ? { lat: origin.lat, lng: origin.lng } : map.getCenter();
+    p.set("lat", c.lat.toFixed(6)); p.set("lng", c.lng.toFixed(6));
+    p.set("crs", origin ? origin.crs : cfg.crs);
+    p.set("zoom", String(map.getZoom())); p.set("k", String(cfg.k)); p.set("lang", cfg.lang);
+    return cfg.embed_url + "?" + p;
+  };
+  loadStations().then(() => {
+    if (cfg.origin) setOrigin(cfg.origin.lat, cfg.origin.lng, cfg.origin.crs, false);
+    document.body.dataset.ready = "1";
+  }).catch((err) => status(t.error + ": " + err.message));
 })();

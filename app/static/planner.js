@@ -43,12 +43,6 @@
     return body;
   }
 
-  function shareColour(share) {
-    if (share === null || share === undefined) return "#cccccc";
-    const stops = ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"];
-    return stops[Math.min(stops.length - 1, Math.floor(share * stops.length))];
-  }
-
   function renderSummary(data) {
     const s = data.summary;
     $("f-share").textContent = pct(s.share_covered);
@@ -58,35 +52,23 @@
     $("f-p90").textContent = metres(s.p90_distance_m);
     $("f-usable").textContent = nf.format(s.stations_usable);
     $("f-served").textContent = s.segments.map((g) => t["seg_" + g] || g).join(" + ");
-    const share = {};
     const body = $("districts").tBodies[0];
     body.replaceChildren();
     data.districts.forEach((d) => {
-      share[d.code] = d.share_covered;
       const tr = el("tr");
       tr.append(el("td", "names", cfg.lang === "zh" ? d.name : d.name_en),
         el("td", null, nf.format(d.workers)), el("td", null, pct(d.share_covered)),
         el("td", null, nf.format(d.uncovered)));
       body.append(tr);
     });
-    districtLayer.eachLayer((layer) => layer.setStyle({
-      fillColor: shareColour(share[layer.feature.properties.code]), fillOpacity: 0.55,
-      color: "#444", weight: 1,
-    }));
+    CoverageLayers.styleDistricts(districtLayer, data.districts);
   }
 
   function renderGaps(fc) {
-    gapLayer.clearLayers();
     const body = $("gaps").tBodies[0];
     body.replaceChildren();
-    fc.features.forEach((f) => {
-      const p = f.properties;
-      const layer = L.geoJSON(f, { style: { color: "#c92a2a", weight: 2, fillColor: "#c92a2a",
-        fillOpacity: 0.25 }, interactive: false }).addTo(gapLayer);
-      L.marker([p.centroid_lat, p.centroid_lon], { icon: L.divIcon({ className: "rank-icon",
-        html: "", iconSize: [0, 0] }), interactive: false }).addTo(gapLayer)
-        .bindTooltip(el("span", null, String(p.rank)), { permanent: true, direction: "center",
-          className: "rank-label" });
+    CoverageLayers.drawGaps(gapLayer, fc).forEach(({ feature, layer }) => {
+      const p = feature.properties;
       const tr = el("tr");
       tr.dataset.rank = String(p.rank);
       tr.append(el("td", null, p.rank), el("td", null, nf.format(p.workers)),
@@ -215,5 +197,12 @@
   document.querySelectorAll("input[name=amenity]")
     .forEach((c) => c.addEventListener("change", () => refresh(true)));
   map.on("moveend", loadCells);
+  window.currentEmbedUrl = () => {
+    const p = params(true);
+    const c = map.getCenter();
+    p.set("lat", c.lat.toFixed(5)); p.set("lng", c.lng.toFixed(5));
+    p.set("zoom", String(map.getZoom())); p.set("crs", cfg.crs); p.set("lang", cfg.lang);
+    return cfg.embed_url + "?" + p;
+  };
   refresh(true);
 })();

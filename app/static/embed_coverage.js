@@ -1,0 +1,35 @@
+// Coverage embed: district choropleth and the top gap zones, driven by the iframe's URL.
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("cfg").textContent);
+  const map = window[cfg.map];
+  const gaps = L.layerGroup().addTo(map);
+  const q = new URLSearchParams();
+  q.set("type", cfg.query.type);
+  q.set("threshold_m", String(cfg.query.threshold_m));
+  if (cfg.query.at) q.set("at", cfg.query.at);
+  cfg.query.amenity.forEach((a) => q.append("amenity", a));
+  if (cfg.fit) map.fitBounds(cfg.fit);
+  else if (cfg.view && cfg.view.lat !== undefined) map.setView([cfg.view.lat, cfg.view.lng], cfg.view.zoom);
+  else if (cfg.view) map.setZoom(cfg.view.zoom);
+
+  async function getJSON(url) {
+    const resp = await fetch(url, { headers: { Accept: "application/json" } });
+    const body = await resp.json();
+    if (!resp.ok) throw new Error(body.error || String(resp.status));
+    return body;
+  }
+  const g = new URLSearchParams(q);
+  g.set("limit", "10"); g.set("simplify", "1"); g.set("out_crs", cfg.crs);
+  Promise.all([getJSON(cfg.api.coverage + "?" + q), getJSON(cfg.api.gaps + "?" + g)])
+    .then(([summary, fc]) => {
+      CoverageLayers.styleDistricts(window[cfg.districts], summary.districts);
+      CoverageLayers.drawGaps(gaps, fc);
+      const share = summary.summary.share_covered;
+      const title = document.getElementById("e-title");
+      title.textContent = title.textContent + " · " + (share === null ? "–"
+        : (100 * share).toFixed(1) + " %");
+      document.body.dataset.ready = "1";
+    })
+    .catch((err) => { document.getElementById("e-title").textContent = err.message; });
+})();
