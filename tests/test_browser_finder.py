@@ -19,6 +19,7 @@ def open_finder(page_factory, base: str, width: int = 360, path: str = "/", **ct
 
 def click_map(page, fx: float = 0.5, fy: float = 0.5):
     """Tap the map at a fraction of its box; returns the /api/nearest JSON it triggered."""
+    page.locator(".folium-map").scroll_into_view_if_needed()
     box = page.locator(".folium-map").bounding_box()
     with page.expect_response(lambda r: "/api/nearest" in r.url) as resp:
         page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)

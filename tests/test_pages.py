@@ -11,7 +11,12 @@ CDN = re.compile(r"cdn\.|jsdelivr|unpkg|cdnjs|code\.jquery|bootstrapcdn|googleap
 
 
 def asset_urls(html: str) -> list[str]:
-    return re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    """Scripts, stylesheets and icons: what the browser loads (not alternate/oEmbed links)."""
+    scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
+    links = [re.search(r'href="([^"]+)"', tag).group(1)
+             for tag in re.findall(r"<link\b[^>]*>", html, re.S)
+             if re.search(r'rel="(?:stylesheet|icon)"', tag)]
+    return scripts + links
 
 
 @pytest.mark.parametrize("path", ["/", "/?lang=en"])
