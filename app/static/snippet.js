@@ -17,10 +17,11 @@
     dialog.showModal();
     code.select();
   });
-  document.getElementById("embed-copy").addEventListener("click", async () => {
+  document.getElementById("embed-copy").addEventListener("click", () => {
     code.select();
-    try { await navigator.clipboard.writeText(code.value); }
-    catch (err) { document.execCommand("copy"); }
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+    if (!ok && navigator.clipboard) navigator.clipboard.writeText(code.value).catch(() => {});
     document.getElementById("embed-copied").hidden = false;
   });
 })();

@@ -1,0 +1,141 @@
+"""Embeds framed by another origin in headless Chromium: they render, they work, and a
+non-embed page is refused."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+SANDBOX = 'sandbox="allow-scripts allow-same-origin allow-popups"'
+
+
+@pytest.fixture(scope="module")
+def other_origin():
+    """A plain page server on another port: a different origin from the app."""
+    pages: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write((body or "").encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield pages, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def app_problems(watch, base: str) -> list[str]:
+    """Problems of requests to the app (the frames), not of the host page's own favicon."""
+    return [p for p in watch.problems if base in p or not p.startswith(("failed", "4", "5"))]
+
+
+def test_embeds_render_inside_another_origin_and_answer_clicks(live_server, other_origin,
+                                                               page_factory):
+    base = live_server()
+    pages, host = other_origin
+    pages["/news.html"] = f"""<!doctype html><html><head><meta charset="utf-8">
+      <link rel="icon" href="data:,"><title>District union news</title></head><body>
+      <h1>Where to rest</h1>
+      <iframe id="finder" {SANDBOX} width="600" height="500"
+        src="{base}/embed/finder?lat=31.2304&lng=121.4737&open_now=0&lang=en&k=5"></iframe>
+      <iframe id="coverage" {SANDBOX} width="600" height="450"
+        src="{base}/embed/coverage?type=relay&district=Huangpu&lang=en"></iframe>
+      </body></html>"""
+    w = page_factory(width=1300, height=1000)
+    w.page.goto(host + "/news.html")
+    finder = w.page.frame_locator("#finder")
+    coverage = w.page.frame_locator("#coverage")
+    frames = {f.url.split("?")[0].rsplit("/", 1)[-1]: f for f in w.page.frames}
+    for name in ("finder", "coverage"):
+        frames[name].wait_for_function("document.body.dataset.ready === '1'", timeout=20000)
+    assert coverage.locator(".rank-label").count() >= 5
+    assert "Sample data" in coverage.locator(".attribution").inner_text()
+    # lat/lng in the URL already list the nearest stations inside the frame
+    frames["finder"].wait_for_function("document.querySelectorAll('#results li').length === 5")
+    before = frames["finder"].eval_on_selector_all("#results li", "e => e.map(x => x.dataset.id)")
+    box = finder.locator(".folium-map").bounding_box()
+    with w.page.expect_response(lambda r: "/api/nearest" in r.url) as resp:
+        w.page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+    want = [f["id"] for f in resp.value.json()["features"]]
+    frames["finder"].wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('#results li')]"
+        ".map(x => x.dataset.id)) === JSON.stringify(ids)", arg=want)
+    assert want != before and len(want) == 5
+    w.page.screenshot(path=str(ARTIFACTS / "embeds-other-origin.png"), full_page=True)
+    assert app_problems(w, base) == []
+
+
+def test_a_non_embed_page_cannot_be_framed_by_another_origin(live_server, other_origin,
+                                                            page_factory):
+    base = live_server()
+    pages, host = other_origin
+    pages["/steal.html"] = f"""<!doctype html><html><head><meta charset="utf-8">
+      <link rel="icon" href="data:,"></head><body>
+      <iframe id="full" width="600" height="400" src="{base}/"></iframe></body></html>"""
+    w = page_factory(width=800, height=600)
+    messages = []
+    w.page.on("console", lambda m: messages.append(m.text))
+    w.page.goto(host + "/steal.html")
+    w.page.wait_for_timeout(1500)
+    assert any("frame-ancestors 'self'" in m and ("blocked" in m or "Refused" in m)
+               for m in messages), messages
+    frame = next(f for f in w.page.frames if f != w.page.main_frame)
+    ready = frame.evaluate("() => document.body && document.body.dataset.ready")
+    assert ready is None  # the finder never ran inside the refused frame
+
+
+def test_embed_snippet_reproduces_the_current_view(live_server, page_factory):
+    """Finder page: filter, tap, 'Embed this map'; the snippet's iframe shows the same list."""
+    import html
+    import re
+
+    base = live_server()
+    w = page_factory(width=1000, height=900)
+    w.page.goto(base + "/?lang=en")
+    w.page.wait_for_function("document.body.dataset.ready === '1'")
+    w.page.select_option("#f-time", "any")
+    w.page.select_option("#f-type", "relay")
+    w.page.check("input[value=charging]")
+    w.page.wait_for_timeout(300)
+    box = w.page.locator(".folium-map").bounding_box()
+    with w.page.expect_response(lambda r: "/api/nearest" in r.url):
+        w.page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+    w.page.wait_for_selector("#results li")
+    listed = w.page.eval_on_selector_all("#results li", "e => e.map(x => x.dataset.id)")
+    w.page.click("#embed-open")
+    code = w.page.input_value("#embed-code")
+    assert code.startswith("<iframe ") and "sandbox=" in code
+    src = html.unescape(re.search(r'src="([^"]+)"', code).group(1))
+    assert "type=relay" in src and "amenity=charging" in src and "open_now=0" in src
+    assert "lang=en" in src and "zoom=" in src
+    w.page.click("#embed-copy")
+    w.page.wait_for_selector("#embed-copied", state="visible")
+    e = page_factory(width=600, height=500)
+    e.page.goto(src)
+    e.page.wait_for_function("document.querySelectorAll('#results li').length === 5")
+    assert e.page.eval_on_selector_all("#results li", "e => e.map(x => x.dataset.id)") == listed
+    assert w.problems == [] and e.problems == []
+
+
+def test_planner_snippet_points_at_the_coverage_embed(live_server, page_factory):
+    base = live_server()
+    w = page_factory(width=1280, height=900)
+    w.page.goto(base + "/planner?lang=en")
+    w.page.wait_for_function("document.body.dataset.ready === '1'")
+    w.page.select_option("#p-type", "health")
+    w.page.wait_for_function("document.getElementById('p-threshold').value === '3000'")
+    w.page.click("#embed-open")
+    code = w.page.input_value("#embed-code")
+    assert "/embed/coverage?" in code and "type=health" in code and "threshold_m=3000" in code
+    assert w.problems == []
