@@ -22,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     atlas = Atlas.load(app.config["STATIONS_DATA"])
+    for mode in ("walk", "bike"):
+        if app.config.get(f"STATIONS_GRAPH_{mode.upper()}"):
+            atlas.add_network(app.config[f"STATIONS_GRAPH_{mode.upper()}"], mode)
     atlas.grid.neighbours  # noqa: B018 - build the cell graph now, not in the first request
     app.extensions["atlas"] = atlas
 

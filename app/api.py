@@ -75,14 +75,29 @@ def nearest():
     q = parse_nearest(request.args.get("lat"), request.args.get("lng"),
                       crs=request.args.get("crs"), type=request.args.get("type"),
                       k=request.args.get("k"), amenities=request.args.getlist("amenity"),
-                      open_at=request.args.get("open_at"))
+                      open_at=request.args.get("open_at"), mode=request.args.get("mode"))
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
+    require_mode(a, q.mode)
     rows = find_nearest(a, q)
     rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat)) for r in rows.itertuples()]
     olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
-    return _geojson(feature_collection(
-        rows, out_crs=out_crs, distance_kind="straight", sample=a.is_sample,
-        origin=[round(olon, 7), round(olat, 7)], at=q.at.isoformat(timespec="minutes")))
+    top = {"distance_kind": "straight" if q.mode == "straight" else "network",
+           "mode": q.mode, "sample": a.is_sample, "origin": [round(olon, 7), round(olat, 7)],
+           "at": q.at.isoformat(timespec="minutes")}
+    if q.mode != "straight" and rows.empty:
+        net = a.network(q.mode)
+        if net.snap(q.lon, q.lat)[0][0] < 0:
+            top["note"] = (f"the point is more than {net.max_snap_m:.0f} m from any "
+                           f"{q.mode} street in the loaded network: unreachable")
+    return _geojson(feature_collection(rows, out_crs=out_crs, **top))
+
+
+def require_mode(a: Atlas, mode: str) -> None:
+    """A network mode can only be used when its graph is loaded: say so, as a 400."""
+    if mode != "straight" and mode not in a.networks:
+        loaded = ", ".join(sorted(a.networks)) or "none"
+        raise QueryError("mode", f"no {mode} street network is loaded (loaded: {loaded}); "
+                                 f"start the server with --graph FILE --mode {mode}")
 
 
 @bp.get("/districts")

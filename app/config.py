@@ -31,4 +31,6 @@ def from_env() -> dict:
         "STATIONS_TILES": tiles,
         "STATIONS_FRAME_ANCESTORS": frame_ancestors(
             os.environ.get("STATIONS_FRAME_ANCESTORS", "*")),
+        "STATIONS_GRAPH_WALK": os.environ.get("STATIONS_GRAPH_WALK") or None,
+        "STATIONS_GRAPH_BIKE": os.environ.get("STATIONS_GRAPH_BIKE") or None,
     }

@@ -10,8 +10,15 @@ import pandas as pd
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from app.api import require_mode
 from geo.coords import shift_geometries
-from geo.coverage import CoverageResult, CoverageSpec, compute_coverage, hourly_coverage
+from geo.coverage import (
+    CoverageResult,
+    CoverageSpec,
+    compute_coverage,
+    hourly_coverage,
+    station_service_areas,
+)
 from geo.export import FORMATS, MEDIA_TYPES, gaps_bytes
 from geo.query import (
     QueryError,
@@ -33,8 +40,10 @@ _lock = threading.Lock()
 def _spec() -> CoverageSpec:
     """The coverage question from the query string."""
     a = request.args
-    return parse_coverage(a.get("type"), a.get("threshold_m"), a.get("at"),
-                          a.getlist("amenity"))
+    spec = parse_coverage(a.get("type"), a.get("threshold_m"), a.get("at"),
+                          a.getlist("amenity"), a.get("mode"))
+    require_mode(current_app.extensions["atlas"], spec.mode)
+    return spec
 
 
 def coverage_for(spec: CoverageSpec) -> CoverageResult:
@@ -58,7 +67,8 @@ def _meta(result: CoverageResult) -> dict:
     s = result.spec
     return {"type": s.type, "threshold_m": s.threshold,
             "at": s.at.isoformat(timespec="minutes") if s.at else None,
-            "amenities": list(s.amenities), "distance_kind": "straight",
+            "amenities": list(s.amenities), "mode": s.mode,
+            "distance_kind": "straight" if s.mode == "straight" else "network",
             "sample": atlas.is_sample}
 
 
@@ -100,7 +110,8 @@ def hourly():
     spec = _spec()
     weekday = parse_weekday("weekday", request.args.get("weekday"), 1)
     curve = hourly_coverage(current_app.extensions["atlas"], spec, weekday)
-    total = coverage_for(CoverageSpec(spec.type, spec.threshold_m, None, spec.amenities))
+    total = coverage_for(CoverageSpec(spec.type, spec.threshold_m, None, spec.amenities,
+                                      spec.mode))
     return jsonify({"type": spec.type, "threshold_m": spec.threshold, "weekday": weekday,
                     "workers": total.summary()["workers"],
                     "all_day": total.summary()["covered"], "hours": _records(curve),
@@ -162,4 +173,24 @@ def cells():
              for i, p, d in zip(idx, polys, dist, strict=True)]
     return Response(current_app.json.dumps({**_meta(result), "type": "FeatureCollection",
                                             "count": len(feats), "features": feats}),
+                    mimetype="application/geo+json")
+
+
+@bp.get("/service-areas")
+def service_areas():
+    """Each usable station's catchment along the street network within the threshold."""
+    spec = _spec()
+    if spec.mode == "straight":
+        raise QueryError("mode", "service areas follow streets: use mode=walk or mode=bike")
+    atlas = current_app.extensions["atlas"]
+    out_crs = parse_crs("out_crs", request.args.get("out_crs"))
+    areas = station_service_areas(atlas, spec)
+    feats = [{"type": "Feature", "id": row["id"],
+              "geometry": shapely.geometry.mapping(shift_geometries(
+                  np.array([row["geometry"]]), out_crs)[0].simplify(0.00005)),
+              "properties": {"id": row["id"], "name": row["name"], "type": row["type"]}}
+             for row in areas.to_dict("records")]
+    return Response(current_app.json.dumps({**_meta(coverage_for(spec)),
+                                            "type": "FeatureCollection", "count": len(feats),
+                                            "features": feats}),
                     mimetype="application/geo+json")

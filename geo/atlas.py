@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -36,6 +36,7 @@ class Atlas:
     districts: gpd.GeoDataFrame
     demand: pd.DataFrame
     index: NearestIndex
+    networks: dict = field(default_factory=dict)  # mode -> geo.network.StreetNetwork
 
     @classmethod
     def load(cls, data: str | Path | None = None, crs: str = "wgs84") -> Atlas:
@@ -45,6 +46,20 @@ class Atlas:
         districts = load_districts(_first(data_dir, "districts.geojson"))
         demand = load_demand(_first(data_dir, "demand.csv.gz"))
         return cls(stations, districts, demand, NearestIndex(stations))
+
+    def add_network(self, path: str | Path, mode: str = "walk") -> None:
+        """Load a street graph for a mode (walk or bike) from a local file."""
+        from geo.network import StreetNetwork
+
+        self.networks[mode] = StreetNetwork.from_file(path, mode)
+
+    def network(self, mode: str):
+        """The street network for a mode, or a clear error naming what to load."""
+        if mode not in self.networks:
+            loaded = ", ".join(sorted(self.networks)) or "none"
+            raise KeyError(f"no {mode} street network is loaded (loaded: {loaded}); "
+                           f"start with --graph FILE --mode {mode}")
+        return self.networks[mode]
 
     @cached_property
     def grid(self) -> CellGrid:

@@ -35,6 +35,7 @@ class CoverageSpec:
     threshold_m: float | None = None
     at: datetime | None = None
     amenities: tuple[str, ...] = ()
+    mode: str = "straight"  # or "walk" / "bike": along the loaded street network
 
     @property
     def threshold(self) -> float:
@@ -91,16 +92,20 @@ class CoverageResult:
         finite = np.isfinite(self.distance_m)
         mean = (float(np.average(self.distance_m[finite], weights=self.served[finite]))
                 if finite.any() and self.served[finite].sum() else np.inf)
-        p90 = (weighted_quantile(self.distance_m, self.served, 0.9)
-               if finite.all() else None)
+        p90 = weighted_quantile(self.distance_m, self.served, 0.9)  # inf if beyond reach
+        reachable = np.isfinite(self.distance_m)
         return {"type": self.spec.type, "threshold_m": self.spec.threshold,
+                "distance_kind": "straight" if self.spec.mode == "straight" else "network",
+                "mode": self.spec.mode,
+                "unreachable_workers": int(self.served[~reachable].sum()),
                 "at": self.spec.at.isoformat(timespec="minutes") if self.spec.at else None,
                 "amenities": list(self.spec.amenities), "segments": list(SERVES[self.spec.type]),
                 "stations_usable": self.stations_usable, "cells": len(self.grid),
                 "workers": total, "covered": cov, "uncovered": total - cov,
                 "share_covered": round(cov / total, 4) if total else None,
                 "mean_distance_m": _finite_or_none(mean),
-                "p90_distance_m": _finite_or_none(p90) if p90 is not None else None}
+                "p90_distance_m": _finite_or_none(p90) if p90 is not None else None,
+                "mean_is_over": "reachable workers"}
 
     def by_district(self) -> pd.DataFrame:
         """The same figures per district, worst share first."""
@@ -166,8 +171,17 @@ class CoverageResult:
 
 def _distances(atlas: Atlas, grid: CellGrid, spec: CoverageSpec, mask: np.ndarray | None
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Metres from every cell centre to its nearest usable station (geodesic to < 1 mm)."""
-    dist, idx = atlas.index.nearest_distance(grid.lon, grid.lat, spec.type, mask)
+    """Metres from every cell centre to its nearest usable station: straight (geodesic to
+    < 1 mm) or along the street network (one multi-source Dijkstra, access legs included)."""
+    if spec.mode == "straight":
+        dist, idx = atlas.index.nearest_distance(grid.lon, grid.lat, spec.type, mask)
+    else:
+        net = atlas.network(spec.mode)
+        usable = np.flatnonzero(atlas.index.types == spec.type if mask is None
+                                else mask & (atlas.index.types == spec.type))
+        reach = net.reach(atlas.index.lon[usable], atlas.index.lat[usable])
+        dist, local = net.point_distances(reach, grid.lon, grid.lat)
+        idx = np.where(local >= 0, usable[np.maximum(local, 0)], -1)
     ids = atlas.stations["id"].to_numpy(object)
     station = np.where(idx >= 0, ids[np.maximum(idx, 0)], None)
     return dist, station
@@ -215,3 +229,16 @@ def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFr
                      "stations_open": int(mask.sum()), "covered": done[key],
                      "share_covered": round(done[key] / total, 4) if total else None})
     return pd.DataFrame(rows)
+
+
+def station_service_areas(atlas: Atlas, spec: CoverageSpec) -> gpd.GeoDataFrame:
+    """Every usable station's street catchment within the threshold, all from one pass."""
+    net = atlas.network(spec.mode)
+    mask = _mask(atlas, spec)
+    usable = np.flatnonzero(atlas.index.types == spec.type if mask is None
+                            else mask & (atlas.index.types == spec.type))
+    reach = net.reach(atlas.index.lon[usable], atlas.index.lat[usable])
+    areas = net.service_areas(reach, spec.threshold, len(usable))
+    keep = np.flatnonzero([a is not None for a in areas])
+    rows = atlas.stations.iloc[usable[keep]][["id", "name", "type"]].reset_index(drop=True)
+    return gpd.GeoDataFrame(rows, geometry=list(areas[keep]), crs="EPSG:4326")

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pandas as pd
+import shapely
 
-from geo.coords import from_wgs84
+from geo.coords import from_wgs84, shift_geometries
 
 STATION_PROPERTIES = ("id", "name", "type", "district", "district_code", "address", "host",
                       "opening_hours", "amenities", "phone", "capacity", "source")
@@ -26,6 +27,14 @@ def _plain(value: object) -> object:
     return value
 
 
+def _line(geom: shapely.LineString | None, out_crs: str) -> dict | None:
+    """A route as a GeoJSON LineString in the output datum, to ~0.1 m."""
+    if geom is None:
+        return None
+    coords = np.asarray(shift_geometries(np.array([geom]), out_crs)[0].coords)
+    return {"type": "LineString", "coordinates": np.round(coords, 6).tolist()}
+
+
 def feature_collection(rows: pd.DataFrame, fields: tuple[str, ...] | None = None,
                        out_crs: str = "wgs84", **top: object) -> dict:
     """A FeatureCollection of station points; extra keyword arguments become top-level members.
@@ -37,11 +46,14 @@ def feature_collection(rows: pd.DataFrame, fields: tuple[str, ...] | None = None
     cols = [c for c in (*STATION_PROPERTIES, *RESULT_PROPERTIES, *extra)
             if c in rows and (fields is None or c in fields or c in RESULT_PROPERTIES
                               or c in extra)]
+    if "route" in rows:
+        rows = rows.assign(route=[_line(g, out_crs) for g in rows["route"]])
     lon, lat = from_wgs84(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float), out_crs)
     lon, lat = np.round(np.atleast_1d(lon), 6).tolist(), np.round(np.atleast_1d(lat), 6).tolist()
     feats = [{"type": "Feature", "id": rec["id"],
               "geometry": {"type": "Point", "coordinates": [x, y]},
-              "properties": {c: _plain(rec[c]) if c not in ("amenities", "nav") else rec[c]
+              "properties": {c: _plain(rec[c]) if c not in ("amenities", "nav", "route")
+                             else rec[c]
                              for c in cols}}
              for rec, x, y in zip(rows[[*cols, "id"] if "id" not in cols else cols]
                                   .to_dict("records"), lon, lat, strict=True)]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo.atlas import Atlas
 from geo.hours import is_open, next_change
-from geo.nearest import StationFilter
+from geo.nearest import StationFilter, geodesic
 from geo.query import NearestQuery
 
 WALK_KMH = 4.5
@@ -25,13 +25,39 @@ def station_status(hours: str, at: datetime) -> dict:
             "opens_at": None if open_now else stamp}
 
 
-def find_nearest(atlas: Atlas, q: NearestQuery) -> pd.DataFrame:
-    """Station rows sorted by distance with distance_m, bearing_deg, travel minutes and status."""
-    idx, dist, bearing = atlas.index.query(q.lon, q.lat, q.k, q.flt)
+def _straight(atlas: Atlas, q: NearestQuery) -> tuple[np.ndarray, np.ndarray, list | None]:
+    """Station rows and geodesic metres, nearest first."""
+    idx, dist, _ = atlas.index.query(q.lon, q.lat, q.k, q.flt)
     keep = idx[0] >= 0
-    rows = atlas.stations.iloc[idx[0][keep]].copy()
-    rows["distance_m"] = np.round(dist[0][keep], 1)
-    rows["bearing_deg"] = np.round(bearing[0][keep], 1)
+    return idx[0][keep], dist[0][keep], None
+
+
+def _network(atlas: Atlas, q: NearestQuery) -> tuple[np.ndarray, np.ndarray, list | None]:
+    """Station rows, street metres and route lines from one single-source Dijkstra."""
+    net = atlas.network(q.mode)
+    usable = np.flatnonzero(atlas.index.usable(q.flt))
+    lon, lat = atlas.index.lon[usable], atlas.index.lat[usable]
+    local, dist, pred = net.nearest_from(q.lon, q.lat, lon, lat, q.k)
+    nodes, _ = net.snap(lon[local], lat[local])
+    routes = [net.path_line(net.path_nodes(pred, int(n)), (q.lon, q.lat), (lon[i], lat[i]))
+              for i, n in zip(local, nodes, strict=True)]
+    return usable[local], dist, routes
+
+
+def find_nearest(atlas: Atlas, q: NearestQuery) -> pd.DataFrame:
+    """Station rows sorted by distance with distance_m, bearing_deg, travel minutes and status.
+
+    Straight line by default; with q.mode walk/bike, along the street network, each row
+    carrying its route as a LineString (`route`).
+    """
+    idx, dist, routes = (_straight if q.mode == "straight" else _network)(atlas, q)
+    rows = atlas.stations.iloc[idx].copy()
+    rows["distance_m"] = np.round(dist, 1)
+    _, bearing = geodesic(np.full(len(rows), q.lon), np.full(len(rows), q.lat),
+                          rows["lon"].to_numpy(), rows["lat"].to_numpy())
+    rows["bearing_deg"] = np.round(bearing, 1)
+    if routes is not None:
+        rows["route"] = routes
     rows["walk_min"] = np.round(rows["distance_m"] / (WALK_KMH * 1000 / 60), 1)
     rows["ebike_min"] = np.round(rows["distance_m"] / (EBIKE_KMH * 1000 / 60), 1)
     status = [station_status(h, q.at) for h in rows["opening_hours"]]

@@ -36,6 +36,7 @@ class NearestQuery:
     k: int
     flt: StationFilter
     at: datetime  # when open/closed is reported for: the filter time, else now
+    mode: str = "straight"  # or walk / bike: along a loaded street network
 
 
 def parse_float(param: str, raw: str | None, lo: float, hi: float) -> float:
@@ -129,9 +130,13 @@ def parse_filter(type: str | None = None, amenities: list[str] = (),
                          open_at=parse_time("open_at", open_at))
 
 
+DISTANCE_MODES = ("straight", "walk", "bike")
+
+
 def parse_nearest(lat: str | None, lng: str | None, *, crs: str | None = None,
                   type: str | None = None, k: str | None = None,
-                  amenities: list[str] = (), open_at: str | None = None) -> NearestQuery:
+                  amenities: list[str] = (), open_at: str | None = None,
+                  mode: str | None = None) -> NearestQuery:
     """Validate every parameter of a nearest-station question and convert the point to WGS-84."""
     lat_v = parse_float("lat", lat, -90.0, 90.0)
     lng_v = parse_float("lng", lng, -180.0, 180.0)
@@ -139,7 +144,8 @@ def parse_nearest(lat: str | None, lng: str | None, *, crs: str | None = None,
     flt = parse_filter(type, amenities, open_at)
     lon_w, lat_w = to_wgs84(lng_v, lat_v, crs_v)
     return NearestQuery(float(lon_w), float(lat_w), parse_int("k", k, 1, K_MAX, 5), flt,
-                        flt.open_at or local_time())
+                        flt.open_at or local_time(),
+                        parse_choice("mode", mode, DISTANCE_MODES) or "straight")
 
 
 THRESHOLD_RANGE_M = (50.0, 20_000.0)
@@ -159,7 +165,7 @@ def parse_weekday(param: str, raw: str | None, default: int) -> int:
 
 
 def parse_coverage(type: str | None, threshold_m: str | None, at: str | None,
-                   amenities: list[str] = ()):
+                   amenities: list[str] = (), mode: str | None = None):
     """A planner's coverage question (type defaults to relay, threshold to the type's)."""
     from geo.coverage import CoverageSpec
 
@@ -168,4 +174,5 @@ def parse_coverage(type: str | None, threshold_m: str | None, at: str | None,
     if threshold_m is not None and str(threshold_m).strip() != "":
         threshold = parse_float("threshold_m", threshold_m, *THRESHOLD_RANGE_M)
     return CoverageSpec(station_type, threshold, parse_time("at", at),
-                        parse_amenities("amenity", list(amenities)))
+                        parse_amenities("amenity", list(amenities)),
+                        parse_choice("mode", mode, DISTANCE_MODES) or "straight")

@@ -1,0 +1,336 @@
+"""Street-network distances: osmnx graphs from local files, one multi-source Dijkstra.
+
+A graph is loaded once (.graphml saved by osmnx, or OpenStreetMap .osm/.osm.bz2 XML), kept to
+the ways that suit the mode, reduced to its largest connected component (strongly connected
+for bikes, which obey one-way streets) and turned into a scipy CSR matrix. Stations become
+extra nodes hanging off their nearest street node by their straight access leg, so a single
+`dijkstra(..., indices=stations, min_only=True)` on the reversed graph gives every street
+node its distance to, and the identity of, the nearest usable station. Points farther than
+`max_snap_m` from any street are unreachable, never silently snapped.
+"""
+
+from __future__ import annotations
+
+import bz2
+import itertools
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+MODES = ("walk", "bike")
+MAX_SNAP_M = 500.0
+TINY = 1e-6  # scipy's csgraph reads explicit zeros as "no edge"
+
+# Which highway=* values each mode may use.
+NEVER = {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",
+         "abandoned", "raceway", "bus_guideway", "busway", "escape", "platform", "elevator"}
+BIKE_ONLY_ROADS_AND_CYCLEWAYS = {
+    "cycleway", "primary", "primary_link", "secondary", "secondary_link", "tertiary",
+    "tertiary_link", "residential", "unclassified", "living_street", "service", "road",
+    "track"}
+NO_ACCESS = {"no", "private"}
+EXTRA_WAY_TAGS = ["foot", "bicycle", "oneway:bicycle", "access"]
+
+
+class NetworkError(ValueError):
+    """A graph file that cannot be used, with the reason."""
+
+
+def _first(value: object) -> str:
+    """osmnx stores merged tags as lists; the first value stands for the way."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    return "" if value is None else str(value)
+
+
+def allowed(mode: str, tags: dict) -> bool:
+    """Whether a way with these tags is usable on foot ('walk') or by e-bike ('bike')."""
+    highway = _first(tags.get("highway"))
+    if not highway or highway in NEVER or _first(tags.get("area")) == "yes":
+        return False
+    who = "foot" if mode == "walk" else "bicycle"
+    own = _first(tags.get(who))
+    if own == "no" or (_first(tags.get("access")) in NO_ACCESS
+                       and own not in ("yes", "designated", "permissive")):
+        return False
+    if mode == "walk":
+        return True
+    return highway in BIKE_ONLY_ROADS_AND_CYCLEWAYS or own in ("yes", "designated")
+
+
+def _read_osmnx(path: Path, mode: str):
+    """An unsimplified osmnx graph of every way in the file (XML or graphml)."""
+    import osmnx as ox
+
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    if path.suffix.lower() == ".graphml":
+        return ox.load_graphml(path)
+    saved = list(ox.settings.useful_tags_way)
+    ox.settings.useful_tags_way = sorted(set(saved) | set(EXTRA_WAY_TAGS))
+    try:
+        if suffixes.endswith(".osm.bz2"):
+            with tempfile.TemporaryDirectory() as tmp:
+                plain = Path(tmp) / "graph.osm"
+                plain.write_bytes(bz2.decompress(path.read_bytes()))
+                return ox.graph_from_xml(plain, bidirectional=mode == "walk", simplify=False,
+                                         retain_all=True)
+        if path.suffix.lower() in (".osm", ".xml"):
+            return ox.graph_from_xml(path, bidirectional=mode == "walk", simplify=False,
+                                     retain_all=True)
+    finally:
+        ox.settings.useful_tags_way = saved
+    raise NetworkError(f"{path.name}: use a .graphml, .osm or .osm.bz2 file")
+
+
+def _keep_mode(G, mode: str):
+    """Drop ways the mode cannot use; on foot every street is two-way; bikes may ride
+    against a one-way where oneway:bicycle=no."""
+    drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if not allowed(mode, d)]
+    G.remove_edges_from(drop)
+    existing = {(u, v) for u, v in G.edges()}
+    add = [(v, u, {**d, "reversed": True}) for u, v, d in G.edges(data=True)
+           if (v, u) not in existing and (mode == "walk"
+                                          or _first(d.get("oneway:bicycle")) == "no")]
+    G.add_edges_from(add)
+    G.remove_nodes_from([n for n, deg in dict(G.degree()).items() if deg == 0])
+    return G
+
+
+def load_graph(path: str | Path, mode: str = "walk", simplify: bool = False):
+    """The mode's street graph from a local file: filtered, largest connected component.
+
+    Every OSM vertex stays a node unless `simplify` is asked for: points snap to nodes, and
+    on a simplified graph a point mid-block would snap to a corner hundreds of metres away.
+    """
+    import osmnx as ox
+
+    if mode not in MODES:
+        raise NetworkError(f"unknown mode {mode!r}: use {' or '.join(MODES)}")
+    path = Path(path)
+    if not path.exists():
+        raise NetworkError(f"{path}: file not found")
+    try:
+        G = _keep_mode(_read_osmnx(path, mode), mode)
+    except NetworkError:
+        raise
+    except Exception as exc:  # osmnx/lxml/networkx raise many types for broken files
+        raise NetworkError(f"{path.name}: cannot read a street graph ({exc})") from exc
+    if G.number_of_edges() == 0:
+        raise NetworkError(f"{path.name}: no {mode} streets in this file")
+    if not CRS.from_user_input(G.graph.get("crs", "EPSG:4326")).is_geographic:
+        G = ox.project_graph(G, to_latlong=True)
+    if simplify and not G.graph.get("simplified"):
+        G = ox.simplify_graph(G)
+    return ox.truncate.largest_component(G, strongly=mode == "bike")
+
+
+@dataclass
+class Reach:
+    """Every street node's distance to its nearest usable station and which one (-1 if none)."""
+
+    distance_m: np.ndarray
+    station: np.ndarray
+
+
+class StreetNetwork:
+    """A street graph as arrays and a CSR matrix, ready for snapping and shortest paths."""
+
+    def __init__(self, G, mode: str, max_snap_m: float = MAX_SNAP_M) -> None:
+        self.mode, self.max_snap_m = mode, float(max_snap_m)
+        nodes = list(G.nodes)
+        index = {n: i for i, n in enumerate(nodes)}
+        self.lon = np.array([G.nodes[n]["x"] for n in nodes], float)
+        self.lat = np.array([G.nodes[n]["y"] for n in nodes], float)
+        u, v, length, geoms = [], [], [], []
+        for a, b, d in G.edges(data=True):
+            u.append(index[a])
+            v.append(index[b])
+            length.append(max(float(d.get("length", 0.0)), TINY))
+            geoms.append(d.get("geometry"))
+        self._init_edges(np.array(u), np.array(v), np.array(length), geoms)
+
+    @classmethod
+    def from_file(cls, path: str | Path, mode: str = "walk",
+                  max_snap_m: float = MAX_SNAP_M) -> StreetNetwork:
+        """Load and prepare a graph file for one mode."""
+        return cls(load_graph(path, mode), mode, max_snap_m)
+
+    @classmethod
+    def from_arrays(cls, lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
+                    length: np.ndarray, mode: str = "walk",
+                    max_snap_m: float = MAX_SNAP_M) -> StreetNetwork:
+        """Build from plain arrays (synthetic grids, tests); edges are directed u -> v."""
+        net = cls.__new__(cls)
+        net.mode, net.max_snap_m = mode, float(max_snap_m)
+        net.lon, net.lat = np.asarray(lon, float), np.asarray(lat, float)
+        net._init_edges(np.asarray(u), np.asarray(v), np.maximum(np.asarray(length, float),
+                                                                  TINY), None)
+        return net
+
+    def _init_edges(self, u: np.ndarray, v: np.ndarray, length: np.ndarray, geoms) -> None:
+        """Keep the shortest of parallel edges; build the CSR matrix and the metric frame."""
+        order = np.lexsort((length, v, u))
+        u, v, length = u[order], v[order], length[order]
+        first = np.ones(len(u), bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        self.u, self.v, self.length = u[first], v[first], length[first]
+        self._geoms = None if geoms is None else [geoms[i] for i in order[first]]
+        n = len(self.lon)
+        self.csr = sparse.csr_matrix((self.length, (self.u, self.v)), shape=(n, n))
+        crs = CRS.from_user_input(_utm_epsg(float(np.mean(self.lon)), float(np.mean(self.lat))))
+        self._to_m = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        self.x, self.y = self._to_m.transform(self.lon, self.lat)
+        self.tree = cKDTree(np.column_stack([self.x, self.y]))
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.u)
+
+    def snap(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest street node of each point and the straight access leg in metres;
+        node -1 and leg inf where the nearest street is farther than max_snap_m."""
+        x, y = self._to_m.transform(np.atleast_1d(np.asarray(lon, float)),
+                                    np.atleast_1d(np.asarray(lat, float)))
+        leg, node = self.tree.query(np.column_stack([x, y]), k=1)
+        far = leg > self.max_snap_m
+        return np.where(far, -1, node), np.where(far, np.inf, leg)
+
+    def _with_stations(self, node: np.ndarray, leg: np.ndarray) -> sparse.csr_matrix:
+        """The graph plus one node per station, joined to its street node by its access leg
+        (street node -> station, the direction of travel towards it)."""
+        n, m = len(self), len(node)
+        extra = sparse.csr_matrix((np.maximum(leg, TINY), (node, n + np.arange(m))),
+                                  shape=(n + m, n + m))
+        base = sparse.csr_matrix((self.length, (self.u, self.v)), shape=(n + m, n + m))
+        return (base + extra).tocsr()
+
+    def reach(self, station_lon, station_lat, limit: float = np.inf) -> Reach:
+        """One multi-source Dijkstra: distance from every node to its nearest station."""
+        node, leg = self.snap(station_lon, station_lat)
+        ok = np.flatnonzero(node >= 0)
+        n = len(self)
+        dist = np.full(n, np.inf)
+        station = np.full(n, -1, np.int64)
+        if ok.size:
+            graph = self._with_stations(node[ok], leg[ok])
+            d, _, src = dijkstra(graph.T.tocsr(), directed=True, indices=n + np.arange(ok.size),
+                                 min_only=True, limit=limit, return_predecessors=True)
+            dist = d[:n]
+            station = np.where(src[:n] >= n, ok[np.maximum(src[:n] - n, 0)], -1)
+        return Reach(dist, station)
+
+    def point_distances(self, reach: Reach, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from each point (via its access leg) to its nearest station, and which."""
+        node, leg = self.snap(lon, lat)
+        d = np.where(node >= 0, leg + reach.distance_m[np.maximum(node, 0)], np.inf)
+        st = np.where((node >= 0) & np.isfinite(d), reach.station[np.maximum(node, 0)], -1)
+        return d, st
+
+    def nearest_from(self, lon: float, lat: float, station_lon, station_lat, k: int,
+                     limit: float = np.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The k stations nearest by street from one point: indices, metres, predecessors."""
+        p_node, p_leg = self.snap(lon, lat)
+        s_node, s_leg = self.snap(station_lon, station_lat)
+        ok = np.flatnonzero(s_node >= 0)
+        if p_node[0] < 0 or ok.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+        n = len(self)
+        graph = self._with_stations(s_node[ok], s_leg[ok])
+        d, pred = dijkstra(graph, directed=True, indices=int(p_node[0]), limit=limit,
+                           return_predecessors=True)
+        to_station = d[n:] + p_leg[0]
+        order = np.argsort(to_station, kind="stable")[:k]
+        order = order[np.isfinite(to_station[order])]
+        return ok[order], to_station[order], pred
+
+    def path_nodes(self, pred: np.ndarray, target: int) -> list[int]:
+        """Street nodes from the search origin to `target`, from a predecessor array."""
+        path = []
+        while target >= 0:
+            path.append(int(target))
+            target = int(pred[target])
+        return path[::-1]
+
+    @cached_property
+    def _edge_lookup(self) -> dict[tuple[int, int], int]:
+        """(u, v) -> edge row, for turning node paths into geometry."""
+        return {(int(a), int(b)): i for i, (a, b) in enumerate(zip(self.u, self.v,
+                                                                      strict=True))}
+
+    def path_line(self, nodes: list[int], start: tuple[float, float],
+                  end: tuple[float, float]) -> shapely.LineString:
+        """The route as lon/lat: start -> street path (with edge shapes) -> end."""
+        coords = [start]
+        for a, b in itertools.pairwise(nodes):
+            coords.extend(self._edge_coords(a, b))
+        if len(nodes) == 1:
+            coords.append((self.lon[nodes[0]], self.lat[nodes[0]]))
+        coords.append(end)
+        return shapely.LineString(coords)
+
+    def _edge_coords(self, a: int, b: int) -> list[tuple[float, float]]:
+        """Coordinates of the edge a -> b in travel order (straight if it has no shape)."""
+        i = self._edge_lookup.get((a, b))
+        geom = self._geoms[i] if (self._geoms is not None and i is not None) else None
+        if geom is None:
+            return [(self.lon[a], self.lat[a]), (self.lon[b], self.lat[b])]
+        pts = list(geom.coords)
+        if np.hypot(pts[0][0] - self.lon[a], pts[0][1] - self.lat[a]) > \
+                np.hypot(pts[-1][0] - self.lon[a], pts[-1][1] - self.lat[a]):
+            pts = pts[::-1]
+        return pts
+
+    def service_areas(self, reach: Reach, threshold_m: float, n_stations: int,
+                      buffer_m: float = 30.0) -> np.ndarray:
+        """Per station, the streets it is nearest to within the threshold, as a polygon
+        (buffered reached edges; partly reached edges cut where the threshold falls)."""
+        du, dv = reach.distance_m[self.u], reach.distance_m[self.v]
+        su = reach.station[self.u]
+        # Each edge is drawn from its end nearer to a station, as far as the threshold allows.
+        near_end = np.minimum(du, dv)
+        hit = (near_end <= threshold_m) & (su >= 0)
+        full = hit & (np.maximum(du, dv) <= threshold_m)
+        ux, uy, vx, vy = self.x[self.u], self.y[self.u], self.x[self.v], self.y[self.v]
+        start_x = np.where(du <= dv, ux, vx)
+        start_y = np.where(du <= dv, uy, vy)
+        end_x = np.where(du <= dv, vx, ux)
+        end_y = np.where(du <= dv, vy, uy)
+        frac = np.clip((threshold_m - near_end) / self.length, 0.0, 1.0)
+        frac = np.where(full, 1.0, frac)
+        tip_x = start_x + (end_x - start_x) * frac
+        tip_y = start_y + (end_y - start_y) * frac
+        owner = np.where(du <= dv, su, reach.station[self.v])
+        idx = np.flatnonzero(hit)
+        lines = shapely.linestrings(np.stack([np.column_stack([start_x[idx], start_y[idx]]),
+                                              np.column_stack([tip_x[idx], tip_y[idx]])],
+                                             axis=1))
+        areas = np.full(n_stations, None, dtype=object)
+        if idx.size == 0:
+            return areas
+        buffers = shapely.buffer(lines, buffer_m, quad_segs=2)
+        order = np.argsort(owner[idx], kind="stable")
+        owners = owner[idx][order]
+        cuts = np.flatnonzero(np.diff(owners)) + 1
+        back = Transformer.from_crs(self._to_m.target_crs, "EPSG:4326", always_xy=True)
+        for group in np.split(order, cuts):
+            poly = shapely.union_all(buffers[group])
+            areas[owner[idx][group[0]]] = shapely.transform(
+                poly, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+        return areas
+
+
+def _utm_epsg(lon: float, lat: float) -> int:
+    """The UTM zone for a place (EPSG:32651 for Shanghai)."""
+    zone = int((lon + 180) // 6) + 1
+    return (32600 if lat >= 0 else 32700) + zone
