@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS, Geod, Transformer
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
@@ -129,7 +129,27 @@ def load_graph(path: str | Path, mode: str = "walk", simplify: bool = False):
         G = ox.project_graph(G, to_latlong=True)
     if simplify and not G.graph.get("simplified"):
         G = ox.simplify_graph(G)
-    return ox.truncate.largest_component(G, strongly=mode == "bike")
+    G = ox.truncate.largest_component(G, strongly=mode == "bike")
+    _geodesic_lengths(G)
+    return G
+
+
+def _geodesic_lengths(G) -> None:
+    """Replace osmnx's spherical lengths by WGS-84 geodesics, the same measure as straight
+    distances, so a street path is never 'shorter' than the straight line (they differ by up
+    to ~0.3 % in Shanghai)."""
+    geod = Geod(ellps="WGS84")
+    edges = list(G.edges(keys=True, data=True))
+    plain = [e for e in edges if e[3].get("geometry") is None]
+    if plain:
+        xy = np.array([(G.nodes[u]["x"], G.nodes[u]["y"], G.nodes[v]["x"], G.nodes[v]["y"])
+                       for u, v, _, _ in plain])
+        lengths = geod.inv(xy[:, 0], xy[:, 1], xy[:, 2], xy[:, 3])[2]
+        for (_, _, _, d), length in zip(plain, lengths, strict=True):
+            d["length"] = float(length)
+    for _, _, _, d in edges:
+        if d.get("geometry") is not None:
+            d["length"] = float(geod.geometry_length(d["geometry"]))
 
 
 @dataclass
