@@ -38,7 +38,7 @@ class OneLineErrors(click.Group):
         except click.ClickException as exc:
             click.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(2)
-        except (QueryError, StationFileError, ValueError) as exc:
+        except (QueryError, StationFileError, ValueError, KeyError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
@@ -67,9 +67,21 @@ def cli(ctx: click.Context, data: str | None) -> None:
     ctx.obj = {"data": data}
 
 
-def _atlas(ctx: click.Context) -> Atlas:
-    """Load the dataset the user chose, once per command."""
-    return Atlas.load(ctx.obj["data"])
+def _atlas(ctx: click.Context, graph: str | None = None, mode: str = "walk") -> Atlas:
+    """Load the dataset the user chose, once per command, with a street graph if given."""
+    atlas = Atlas.load(ctx.obj["data"])
+    if graph:
+        atlas.add_network(graph, mode)
+    return atlas
+
+
+def graph_options(func):
+    """--graph FILE and --mode walk|bike, shared by the commands that measure distance."""
+    func = click.option("--mode", type=click.Choice(["walk", "bike"]), default="walk",
+                        show_default=True, help="Which streets the graph is read for.")(func)
+    return click.option("--graph", default=None, metavar="FILE",
+                        help="Street graph (.graphml, .osm, .osm.bz2): distances along "
+                             "streets instead of straight lines.")(func)
 
 
 @cli.command()
@@ -102,16 +114,19 @@ def info(ctx: click.Context) -> None:
 @click.option("--amenity", multiple=True, help="Required amenity; repeat for several.")
 @click.option("--open-at", default=None, help="Only stations open then: ISO time or 'now'.")
 @click.option("--json", "as_json", is_flag=True, help="Print a GeoJSON FeatureCollection.")
+@graph_options
 @click.pass_context
 def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None, k: str,
-            amenity: tuple[str, ...], open_at: str | None, as_json: bool) -> None:
-    """The k nearest stations to a point, straight-line, with open status."""
+            amenity: tuple[str, ...], open_at: str | None, as_json: bool, graph: str | None,
+            mode: str) -> None:
+    """The k nearest stations to a point: straight line, or along streets with --graph."""
     q = parse_nearest(lat, lng, crs=crs, type=type_, k=k, amenities=list(amenity),
-                      open_at=open_at)
-    atlas = _atlas(ctx)
+                      open_at=open_at, mode=mode if graph else None)
+    atlas = _atlas(ctx, graph, mode)
     rows = find_nearest(atlas, q)
+    kind = "network" if graph else "straight"
     if as_json:
-        fc = feature_collection(rows, distance_kind="straight", sample=atlas.is_sample,
+        fc = feature_collection(rows, distance_kind=kind, mode=q.mode, sample=atlas.is_sample,
                                 origin=[round(q.lon, 7), round(q.lat, 7)],
                                 at=q.at.isoformat(timespec="minutes"))
         click.echo(json.dumps(fc, ensure_ascii=False, indent=1))
@@ -128,6 +143,7 @@ def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None,
              for i, r in enumerate(rows.itertuples())]
     click.echo(format_table(["#", "id", "name", "type", "metres", "bearing", "status", "when"],
                             table))
+    click.echo(f"({'along ' + mode + ' streets' if graph else 'straight-line distance'})")
 
 
 @cli.command()
@@ -140,20 +156,22 @@ def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None,
 @click.option("--top", default="10", show_default=True, help="How many gap zones to print.")
 @click.option("--out", default=None, metavar="FILE",
               help="Write all gap zones to FILE (.gpkg, .geojson or .csv).")
+@graph_options
 @click.pass_context
 def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | None,
-             amenity: tuple[str, ...], top: str, out: str | None) -> None:
+             amenity: tuple[str, ...], top: str, out: str | None, graph: str | None,
+             mode: str) -> None:
     """Workers within reach of a station, per district, and the ranked gap zones."""
     from geo.coverage import compute_coverage
     from geo.export import format_of, write_gaps
     from geo.query import parse_coverage, parse_int
 
-    spec = parse_coverage(type_, threshold, at, list(amenity))
+    spec = parse_coverage(type_, threshold, at, list(amenity), mode if graph else None)
     n_top = parse_int("top", top, 0, 1000, 10)
     if out:
         format_of(Path(out))  # reject a bad file name before any work
     progress = DelayedProgress(total=5 if out else 4)
-    atlas = progress.step("loading data", lambda: _atlas(ctx))
+    atlas = progress.step("loading data", lambda: _atlas(ctx, graph, mode))
     progress.step("indexing cells", lambda: atlas.grid.neighbours)
     result = progress.step("measuring distances", lambda: compute_coverage(atlas, spec))
     table = progress.step("finding gap zones", result.gap_table)
@@ -165,8 +183,12 @@ def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | No
         click.echo(SAMPLE_NOTE)
     s = result.summary()
     when = f" open at {s['at']}" if s["at"] else ""
+    how = f"along {mode} streets" if graph else "straight line"
     click.echo(f"{s['type']} stations{when} within {s['threshold_m']:,.0f} m "
-               f"(straight line) of {'/'.join(s['segments'])} workers:")
+               f"({how}) of {'/'.join(s['segments'])} workers:")
+    if graph:
+        click.echo(f"  {s['unreachable_workers']:,} workers are more than 500 m from any "
+                   "street of the graph (counted as not covered)")
     click.echo(f"  covered {s['covered']:,} of {s['workers']:,} "
                f"({(s['share_covered'] or 0):.1%}); uncovered {s['uncovered']:,}")
     click.echo(f"  mean distance {s['mean_distance_m']} m, 90th percentile "
@@ -193,19 +215,55 @@ def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | No
               help="TCP port.")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default=None,
               help="Base map (default: $STATIONS_TILES or osm).")
+@graph_options
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, tiles: str | None) -> None:
+def serve(ctx: click.Context, host: str, port: int, tiles: str | None, graph: str | None,
+          mode: str) -> None:
     """Run the web app (development server; use gunicorn in production)."""
     from app import create_app
 
     config = {"STATIONS_DATA": ctx.obj["data"]} if ctx.obj["data"] else {}
     if tiles:
         config["STATIONS_TILES"] = tiles
+    if graph:
+        config[f"STATIONS_GRAPH_{mode.upper()}"] = graph
     app = create_app(config)
     if app.extensions["atlas"].is_sample:
         click.echo(SAMPLE_NOTE)
     click.echo(f"serving on http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, load_dotenv=False)
+
+
+@cli.command("fetch-network")
+@click.option("--place", required=True, help='A place name OpenStreetMap knows, e.g. '
+              '"上海市, 中国" or "杨浦区, 上海市, 中国".')
+@click.option("--mode", type=click.Choice(["walk", "bike"]), default="walk", show_default=True)
+@click.option("--out", required=True, metavar="FILE.graphml", help="Where to save the graph.")
+def fetch_network(place: str, mode: str, out: str) -> None:
+    """Download a street graph with osmnx (needs the internet; the only command that does)."""
+    import osmnx as ox
+
+    if not out.lower().endswith(".graphml"):
+        raise click.UsageError(f"{out}: the output must be a .graphml file")
+    click.echo(f"downloading the {mode} network of {place} from OpenStreetMap ...", err=True)
+    try:
+        G = ox.graph_from_place(place, network_type=mode)
+    except (ConnectionError, OSError) as exc:
+        raise click.ClickException(f"could not reach OpenStreetMap (offline?): "
+                                   f"{str(exc).splitlines()[0]}") from exc
+    except Exception as exc:  # osmnx raises its own types for unknown places and bad answers
+        name = type(exc).__name__
+        if "Connection" in name or "Timeout" in name:
+            raise click.ClickException(f"could not reach OpenStreetMap (offline?): {exc}") \
+                from exc
+        raise click.ClickException(f"OpenStreetMap could not give a graph for {place!r}: "
+                                   f"{str(exc).splitlines()[0]}") from exc
+    path = Path(out)
+    tmp = path.with_name(path.name + ".part")
+    ox.save_graphml(G, tmp)
+    tmp.replace(path)
+    click.echo(f"wrote {G.number_of_nodes():,} nodes and {G.number_of_edges():,} edges to "
+               f"{out}; use it with --graph {out} --mode {mode}")
 
 
 def main() -> None:

@@ -70,7 +70,8 @@ def test_table_output_has_header_and_rows():
     res = run("nearest", "--lat", "31.2304", "--lng", "121.4737", "--k", "2")
     lines = res.output.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("#"))
-    assert "metres" in lines[header] and len(lines) == header + 4
+    assert "metres" in lines[header] and len(lines) == header + 5
+    assert lines[-1] == "(straight-line distance)"
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
