@@ -46,6 +46,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "embed_credit": "上海工会职工驿站地图", "open_full": "打开完整网站",
         "embed_error": "无法显示地图", "embed_param": "有问题的参数",
         "gap_key": "红色：覆盖缺口",
+        "distance": "距离", "mode_straight": "直线距离", "mode_walk": "步行路网距离",
+        "mode_bike": "骑行路网距离", "service_areas": "显示站点服务范围（沿街道）",
     },
     "en": {
         "title": "Worker station finder",
@@ -89,6 +91,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "embed_credit": "Shanghai union worker stations", "open_full": "Open the full site",
         "embed_error": "This map cannot be shown", "embed_param": "Parameter",
         "gap_key": "red: coverage gaps",
+        "distance": "Distance", "mode_straight": "straight-line distance",
+        "mode_walk": "walking distance along streets",
+        "mode_bike": "e-bike distance along streets",
+        "service_areas": "Show station service areas (along streets)",
     },
 }
 

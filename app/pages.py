@@ -26,6 +26,7 @@ def common(lang: str, tiles: str) -> dict:
     """Template values every page needs."""
     atlas = current_app.extensions["atlas"]
     return {"t": STRINGS[lang], "lang": lang, "sample": atlas.is_sample, "types": STATION_TYPES,
+            "modes": sorted(atlas.networks),
             "amenities": FILTER_AMENITIES, "colours": TYPE_COLOURS, "tiles": tiles,
             "other_lang": "en" if lang == "zh" else "zh"}
 
@@ -38,6 +39,7 @@ def render_finder(*, lang: str, tiles: str, k: int = 5, embed: bool = False,
     parts = cached_map(f"finder-{tiles}", lambda: base_map(atlas, tiles))
     cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"], "crs": DISPLAY_CRS[tiles],
            "colours": TYPE_COLOURS, "k": k, "view": view, "origin": origin, "embed": embed,
+           "modes": sorted(atlas.networks),
            "api": {"nearest": url_for("api.nearest"), "stations": url_for("api.stations")},
            "embed_url": url_for("embeds.finder", _external=True)}
     filters = filters or {"type": None, "amenities": (), "time": "now"}
@@ -53,11 +55,13 @@ def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> st
     cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"],
            "districts": parts["districts"], "crs": DISPLAY_CRS[tiles],
            "thresholds": DEFAULT_THRESHOLDS_M, "serves": SERVES, "cell_zoom": 14,
+           "modes": sorted(atlas.networks),
            "embed_url": url_for("embeds.coverage", _external=True),
            "api": {"coverage": url_for("coverage_api.coverage"),
                    "hourly": url_for("coverage_api.hourly"),
                    "gaps": url_for("coverage_api.gaps"),
-                   "cells": url_for("coverage_api.cells")}, **extra}
+                   "cells": url_for("coverage_api.cells"),
+                   "areas": url_for("coverage_api.service_areas")}, **extra}
     template = "embed_coverage.html" if embed else "planner.html"
     return render_template(template, page="planner", map=parts, cfg=cfg, embed=embed,
                            thresholds=DEFAULT_THRESHOLDS_M,

@@ -156,7 +156,8 @@ class CoverageResult:
             "area_km2": area.round(3),
             "districts": [[names.get(c, c) for c in dists[z]] for z in range(n)],
             "centroid_lon": lon.round(6), "centroid_lat": lat.round(6),
-            "nearest_station_m": nearest["d"].reindex(range(n)).round(1).to_numpy(),
+            "nearest_station_m": nearest["d"].reindex(range(n)).round(1)
+            .replace([np.inf, -np.inf], np.nan).to_numpy(),  # unreachable: no distance
             "nearest_station_id": nearest["st"].reindex(range(n)).to_numpy()})
 
     def gaps(self, limit: int | None = None) -> gpd.GeoDataFrame:

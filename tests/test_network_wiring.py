@@ -214,3 +214,14 @@ def test_real_yangpu_extract_routes_couriers(tmp_path):
             assert len(p["route"]["coordinates"]) >= 3
     cov = c.get("/api/coverage?type=relay&mode=walk").get_json()["summary"]
     assert cov["unreachable_workers"] > 0.9 * cov["workers"]  # the extract is a few km2
+
+
+def test_unreachable_gap_zones_serialise_as_valid_json(town, town_stations):
+    app = create_app({"STATIONS_DATA": str(town_stations), "STATIONS_TILES": "none",
+                      "STATIONS_GRAPH_WALK": str(town)})
+    r = app.test_client().get("/api/gaps?type=relay&limit=5000&mode=walk")
+    body = json.loads(r.get_data(as_text=True))  # strict JSON: no Infinity / NaN tokens
+    assert "Infinity" not in r.get_data(as_text=True) and "NaN" not in r.get_data(as_text=True)
+    nearest = [f["properties"]["nearest_station_m"] for f in body["features"]]
+    assert None in nearest  # zones with no street to any station
+    assert all(d is None or d > 0 for d in nearest)

@@ -33,6 +33,7 @@
     const mode = $("f-time").value;
     if (mode === "now") p.set("open_at", "now");
     if (mode === "at" && $("f-at").value) p.set("open_at", $("f-at").value);
+    if ($("f-mode") && $("f-mode").value !== "straight") p.set("mode", $("f-mode").value);
     return p;
   }
 
@@ -120,10 +121,17 @@
     list.replaceChildren();
     fc.features.forEach((f) => {
       const ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-      L.polyline([o, ll], { color: cfg.colours[f.properties.type] || "#555", weight: 3,
-        opacity: 0.85, dashArray: "6 6", interactive: false }).addTo(resultLayer);
+      const colour = cfg.colours[f.properties.type] || "#555";
+      const route = f.properties.route;
+      const path = route ? route.coordinates.map((c) => [c[1], c[0]]) : [o, ll];
+      L.polyline(path, { color: colour, weight: route ? 4 : 3, opacity: 0.85,
+        dashArray: route ? null : "6 6", interactive: false }).addTo(resultLayer);
       list.append(item(f, fc.at));
     });
+    if ($("distance-kind")) {
+      $("distance-kind").textContent = "(" + t["mode_" + (fc.mode || "straight")] + ")";
+    }
+    if (fc.note) status(fc.note);
     status(fc.features.length ? "" : t.no_results);
     if (origin && origin.pan) map.setView(o, Math.max(map.getZoom(), 14));
     document.body.dataset.results = String(fc.features.length);
@@ -163,7 +171,7 @@
       (pos) => setOrigin(pos.coords.latitude, pos.coords.longitude, "wgs84", true),
       () => status(t.geo_error), { enableHighAccuracy: true, timeout: 10000 });
   });
-  document.querySelectorAll("#f-type, #f-time, #f-at, input[name=amenity]")
+  document.querySelectorAll("#f-type, #f-time, #f-at, #f-mode, input[name=amenity]")
     .forEach((c) => c.addEventListener("change", refresh));
   const now = new Date(Date.now() - new Date().getTimezoneOffset() * 60000);
   $("f-at").value = now.toISOString().slice(0, 16);

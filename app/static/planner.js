@@ -8,6 +8,7 @@
   const districtLayer = window[cfg.districts];
   const gapLayer = L.layerGroup().addTo(map);
   const cellLayer = L.layerGroup().addTo(map);
+  const areaLayer = L.layerGroup().addTo(map);
   const $ = (id) => document.getElementById(id);
   const nf = new Intl.NumberFormat(cfg.lang === "zh" ? "zh-CN" : "en");
   let lastType = $("p-type").value;
@@ -28,6 +29,7 @@
     p.set("threshold_m", $("p-threshold").value);
     document.querySelectorAll("input[name=amenity]:checked")
       .forEach((c) => p.append("amenity", c.value));
+    if ($("p-mode") && $("p-mode").value !== "straight") p.set("mode", $("p-mode").value);
     if (withTime && !$("p-allday").checked) {
       const day = new Date(Date.UTC(2026, 10, 23 + Number($("p-weekday").value)));
       const hh = String($("p-hour").value).padStart(2, "0");
@@ -143,6 +145,18 @@
     $("dl-summary").href = cfg.api.coverage + "?" + s;
   }
 
+  async function loadAreas() {
+    areaLayer.clearLayers();
+    if (!$("p-areas") || !$("p-areas").checked) return;
+    const p = params(true);
+    if (!p.get("mode")) { $("p-mode").value = cfg.modes[0]; return refresh(true); }
+    p.set("out_crs", cfg.crs);
+    const fc = await getJSON(cfg.api.areas + "?" + p);
+    L.geoJSON(fc, { interactive: false, style: { color: "#1b4965", weight: 1,
+      fillColor: "#4dabf7", fillOpacity: 0.2 } }).addTo(areaLayer);
+    document.body.dataset.areas = String(fc.count);
+  }
+
   async function refresh(withHourly) {
     const mine = ++seq;
     const p = params(true);
@@ -163,6 +177,8 @@
       renderGaps(gaps);
       if (hourly) renderHourly(hourly);
       loadCells();
+      loadAreas();
+      if ($("p-kind")) $("p-kind").textContent = t["mode_" + (summary.mode || "straight")];
       document.body.dataset.at = summary.at || "";
       document.body.dataset.ready = "1";
     } catch (err) {
@@ -188,6 +204,8 @@
     refresh(true);
   });
   $("p-threshold").addEventListener("change", () => refresh(true));
+  if ($("p-mode")) $("p-mode").addEventListener("change", () => refresh(true));
+  if ($("p-areas")) $("p-areas").addEventListener("change", loadAreas);
   $("p-weekday").addEventListener("change", () => refresh(true));
   $("p-allday").addEventListener("change", onTimeChange);
   $("p-hour").addEventListener("input", () => {
