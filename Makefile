@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/nearest.py
 	$(BIN)/python bench/coverage.py
+	$(BIN)/python bench/network.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

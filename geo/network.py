@@ -226,14 +226,20 @@ class StreetNetwork:
         far = leg > self.max_snap_m
         return np.where(far, -1, node), np.where(far, np.inf, leg)
 
-    def _with_stations(self, node: np.ndarray, leg: np.ndarray) -> sparse.csr_matrix:
-        """The graph plus one node per station, joined to its street node by its access leg
-        (street node -> station, the direction of travel towards it)."""
+    @cached_property
+    def csr_t(self) -> sparse.csr_matrix:
+        """The reversed graph: searching it from stations gives distances *to* them."""
+        return self.csr.T.tocsr()
+
+    def _reversed_with_stations(self, node: np.ndarray, leg: np.ndarray) -> sparse.csr_matrix:
+        """The reversed graph plus one row per station (station -> its street node, weighted
+        by the access leg), by concatenating CSR arrays: no copy of the graph is merged."""
         n, m = len(self), len(node)
-        extra = sparse.csr_matrix((np.maximum(leg, TINY), (node, n + np.arange(m))),
-                                  shape=(n + m, n + m))
-        base = sparse.csr_matrix((self.length, (self.u, self.v)), shape=(n + m, n + m))
-        return (base + extra).tocsr()
+        base = self.csr_t
+        indptr = np.concatenate([base.indptr, base.indptr[-1] + np.arange(1, m + 1)])
+        indices = np.concatenate([base.indices, node.astype(base.indices.dtype)])
+        data = np.concatenate([base.data, np.maximum(leg, TINY)])
+        return sparse.csr_matrix((data, indices, indptr), shape=(n + m, n + m))
 
     def reach(self, station_lon, station_lat, limit: float = np.inf) -> Reach:
         """One multi-source Dijkstra: distance from every node to its nearest station."""
@@ -243,8 +249,8 @@ class StreetNetwork:
         dist = np.full(n, np.inf)
         station = np.full(n, -1, np.int64)
         if ok.size:
-            graph = self._with_stations(node[ok], leg[ok])
-            d, _, src = dijkstra(graph.T.tocsr(), directed=True, indices=n + np.arange(ok.size),
+            graph = self._reversed_with_stations(node[ok], leg[ok])
+            d, _, src = dijkstra(graph, directed=True, indices=n + np.arange(ok.size),
                                  min_only=True, limit=limit, return_predecessors=True)
             dist = d[:n]
             station = np.where(src[:n] >= n, ok[np.maximum(src[:n] - n, 0)], -1)
@@ -265,11 +271,9 @@ class StreetNetwork:
         ok = np.flatnonzero(s_node >= 0)
         if p_node[0] < 0 or ok.size == 0:
             return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
-        n = len(self)
-        graph = self._with_stations(s_node[ok], s_leg[ok])
-        d, pred = dijkstra(graph, directed=True, indices=int(p_node[0]), limit=limit,
+        d, pred = dijkstra(self.csr, directed=True, indices=int(p_node[0]), limit=limit,
                            return_predecessors=True)
-        to_station = d[n:] + p_leg[0]
+        to_station = p_leg[0] + d[s_node[ok]] + s_leg[ok]
         order = np.argsort(to_station, kind="stable")[:k]
         order = order[np.isfinite(to_station[order])]
         return ok[order], to_station[order], pred
@@ -313,8 +317,10 @@ class StreetNetwork:
 
     def service_areas(self, reach: Reach, threshold_m: float, n_stations: int,
                       buffer_m: float = 30.0) -> np.ndarray:
-        """Per station, the streets it is nearest to within the threshold, as a polygon
-        (buffered reached edges; partly reached edges cut where the threshold falls)."""
+        """Per station, the streets it is nearest to within the threshold, as a polygon: the
+        concave hull of the reached edges (partly reached edges cut where the threshold
+        falls), widened by `buffer_m`. Every street goes to its nearest station, so the areas
+        are catchments and do not overlap along streets."""
         du, dv = reach.distance_m[self.u], reach.distance_m[self.v]
         su = reach.station[self.u]
         # Each edge is drawn from its end nearer to a station, as far as the threshold allows.
@@ -332,21 +338,22 @@ class StreetNetwork:
         tip_y = start_y + (end_y - start_y) * frac
         owner = np.where(du <= dv, su, reach.station[self.v])
         idx = np.flatnonzero(hit)
-        lines = shapely.linestrings(np.stack([np.column_stack([start_x[idx], start_y[idx]]),
-                                              np.column_stack([tip_x[idx], tip_y[idx]])],
-                                             axis=1))
         areas = np.full(n_stations, None, dtype=object)
         if idx.size == 0:
             return areas
-        buffers = shapely.buffer(lines, buffer_m, quad_segs=2)
-        order = np.argsort(owner[idx], kind="stable")
-        owners = owner[idx][order]
-        cuts = np.flatnonzero(np.diff(owners)) + 1
+        # Per station: the reached street points (each reached edge's start and tip) hulled
+        # concavely, then widened by half a street. Vectorised over all stations at once.
+        pts = shapely.points(np.concatenate([start_x[idx], tip_x[idx]]),
+                             np.concatenate([start_y[idx], tip_y[idx]]))
+        who = np.concatenate([owner[idx], owner[idx]])
+        owners, group = np.unique(who, return_inverse=True)
+        order = np.argsort(group, kind="stable")  # shapely wants grouped indices sorted
+        hulls = shapely.concave_hull(shapely.multipoints(pts[order], indices=group[order]),
+                                     ratio=0.3)
+        polys = shapely.buffer(hulls, buffer_m, quad_segs=2)
         back = Transformer.from_crs(self._to_m.target_crs, "EPSG:4326", always_xy=True)
-        for group in np.split(order, cuts):
-            poly = shapely.union_all(buffers[group])
-            areas[owner[idx][group[0]]] = shapely.transform(
-                poly, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+        areas[owners] = shapely.transform(
+            polys, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
         return areas
 
 
