@@ -13,7 +13,6 @@ the naive loop (per hour: evaluate each station's hours one by one, then sjoin_n
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 import geopandas as gpd
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from opening_hours import OpeningHours
+from timing import timed  # bench/ is on sys.path when run as a script
 
 from geo.atlas import Atlas
 from geo.coverage import CoverageSpec, compute_coverage, hourly_coverage
@@ -29,14 +29,6 @@ THRESHOLD = 1000.0
 UTM = "EPSG:32651"
 
 
-def timed(fn, repeat: int = 3):
-    """Best wall time of a few runs, and the result."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:

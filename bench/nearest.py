@@ -10,13 +10,13 @@ answer against the exact geodesic nearest.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Geod
+from timing import timed  # bench/ is on sys.path when run as a script
 
 from geo.atlas import Atlas
 from geo.nearest import NearestIndex
@@ -53,14 +53,6 @@ def exact_nearest(slon: np.ndarray, slat: np.ndarray, lon: float, lat: float) ->
     return int(np.argmin(d))
 
 
-def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
-    """Best wall time of a few runs, and the last result."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def run(label: str, st: pd.DataFrame, qlon: np.ndarray, qlat: np.ndarray) -> list[dict]:

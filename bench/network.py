@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
+from timing import timed  # bench/ is on sys.path when run as a script
 
 from geo.network import StreetNetwork
 
@@ -58,14 +59,6 @@ def synthetic_grid(seed: int = 7) -> tuple[StreetNetwork, nx.MultiDiGraph]:
     return net, G
 
 
-def timed(fn, repeat: int = 3):
-    """Best wall time of a few runs, and the result."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 // Coverage embed: district choropleth and the top gap zones, driven by the iframe's URL.
 (function () {
   "use strict";
+  const { el, getJSON } = window.UI;
   const cfg = JSON.parse(document.getElementById("cfg").textContent);
   const map = window[cfg.map];
   const gaps = L.layerGroup().addTo(map);
@@ -13,12 +14,6 @@
   else if (cfg.view && cfg.view.lat !== undefined) map.setView([cfg.view.lat, cfg.view.lng], cfg.view.zoom);
   else if (cfg.view) map.setZoom(cfg.view.zoom);
 
-  async function getJSON(url) {
-    const resp = await fetch(url, { headers: { Accept: "application/json" } });
-    const body = await resp.json();
-    if (!resp.ok) throw new Error(body.error || String(resp.status));
-    return body;
-  }
   const g = new URLSearchParams(q);
   g.set("limit", "10"); g.set("simplify", "1"); g.set("out_crs", cfg.crs);
   Promise.all([getJSON(cfg.api.coverage + "?" + q), getJSON(cfg.api.gaps + "?" + g)])

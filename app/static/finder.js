@@ -2,6 +2,7 @@
 // Every string from the data reaches the page through textContent, never as HTML.
 (function () {
   "use strict";
+  const { el, getJSON } = window.UI;
   const cfg = JSON.parse(document.getElementById("cfg").textContent);
   const t = cfg.t;
   const map = window[cfg.map];
@@ -12,12 +13,6 @@
   const ICONS = { water: "💧", microwave: "♨️", fridge: "🧊", charging: "🔌", ac: "❄️",
     toilet: "🚻", seating: "🪑", first_aid: "⛑️", wifi: "📶" };
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
   const fmt = (s, vars) => s.replace(/\{(\w+)\}/g, (_, k) => vars[k]);
   function status(msg) {
     $("status").textContent = msg || "";
@@ -37,12 +32,6 @@
     return p;
   }
 
-  async function getJSON(url) {
-    const resp = await fetch(url, { headers: { Accept: "application/json" } });
-    const body = await resp.json();
-    if (!resp.ok) throw new Error(body.error || String(resp.status));
-    return body;
-  }
 
   async function loadStations() {
     const p = filters();

@@ -2,6 +2,7 @@
 // Text from the data (district names) is set with textContent only.
 (function () {
   "use strict";
+  const { el, getJSON } = window.UI;
   const cfg = JSON.parse(document.getElementById("cfg").textContent);
   const t = cfg.t;
   const map = window[cfg.map];
@@ -14,12 +15,6 @@
   let lastType = $("p-type").value;
   let seq = 0;
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
   const pct = (x) => (x === null || x === undefined ? "–" : (100 * x).toFixed(1) + " %");
   const metres = (x) => (x === null || x === undefined ? "–" : nf.format(Math.round(x)) + " m");
 
@@ -38,12 +33,6 @@
     return p;
   }
 
-  async function getJSON(url) {
-    const resp = await fetch(url, { headers: { Accept: "application/json" } });
-    const body = await resp.json();
-    if (!resp.ok) throw new Error(body.error || String(resp.status));
-    return body;
-  }
 
   function renderSummary(data) {
     const s = data.summary;
