@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,prod]'
+	$(BIN)/python -m pip install --quiet -e '.[test,prod]'
 	touch $(STAMP)
 
 serve: $(STAMP)

@@ -176,8 +176,8 @@ def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | No
     result = progress.step("measuring distances", lambda: compute_coverage(atlas, spec))
     table = progress.step("finding gap zones", result.gap_table)
     if out:
-        progress.step(f"writing {out}", lambda: write_gaps(result.gaps(), Path(out),
-                                                           **result.summary()))
+        progress.step(f"writing {out}", lambda: write_gaps(
+            result.gaps(), Path(out), **result.summary(), sample=atlas.is_sample))
     progress.close()
     if atlas.is_sample:
         click.echo(SAMPLE_NOTE)

@@ -1,4 +1,5 @@
-"""Who may put our pages in a frame: embeds anyone configured, everything else only us."""
+"""Response security headers: who may frame us (embeds: anyone configured; everything else:
+only us), no MIME sniffing, and a referrer policy that does not leak query strings."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ def _apply(response: Response) -> Response:
     else:
         response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response
 
 

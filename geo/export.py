@@ -30,7 +30,10 @@ def gaps_geojson(gaps: gpd.GeoDataFrame, **top: object) -> dict:
 
 
 def gaps_bytes(gaps: gpd.GeoDataFrame, fmt: str, **top: object) -> bytes:
-    """One file's bytes in the chosen format."""
+    """One file's bytes in the chosen format; sample-based results say so in every row of
+    table formats (GeoJSON carries `sample` at the top)."""
+    if top.get("sample") and fmt != "geojson":
+        gaps = gaps.assign(data="SAMPLE data, not official")
     if fmt == "geojson":
         return json.dumps(gaps_geojson(gaps, **top), ensure_ascii=False).encode()
     if fmt == "csv":

@@ -55,6 +55,8 @@ def test_gap_downloads_are_valid_files(client, tmp_path, fmt):
         assert table.geometry.is_valid.all() and (table.geom_type.isin(
             ["Polygon", "MultiPolygon"])).all()
     assert len(table) == 15 and list(table["rank"]) == list(range(1, 16))
+    if fmt != "geojson":
+        assert (table["data"] == "SAMPLE data, not official").all()
     assert table["workers"].is_monotonic_decreasing
 
 

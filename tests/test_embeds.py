@@ -25,6 +25,7 @@ def test_other_routes_are_same_origin_only(client, path):
     r = client.get(path)
     assert r.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
     assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_frame_ancestors_is_configurable_and_validated(monkeypatch):
