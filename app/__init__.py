@@ -28,13 +28,24 @@ def create_app(config: dict | None = None) -> Flask:
     atlas.grid.neighbours  # noqa: B018 - build the cell graph now, not in the first request
     app.extensions["atlas"] = atlas
 
-    from app import api, compression, coverage_api, embeds, errors, frame_policy, oembed, pages
+    from app import (
+        api,
+        compression,
+        coverage_api,
+        embeds,
+        errors,
+        frame_policy,
+        oembed,
+        openapi,
+        pages,
+    )
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(embeds.bp)
     app.register_blueprint(oembed.bp)
+    app.register_blueprint(openapi.bp)
     errors.register(app)
     frame_policy.register(app)
     compression.register(app)

@@ -1,0 +1,114 @@
+"""The OpenAPI 3.0 description of the JSON API, served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, url_for
+
+from geo.query import DISTANCE_MODES, K_MAX, THRESHOLD_RANGE_M
+from geo.schema import AMENITIES, STATION_TYPES
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+
+def _q(name: str, description: str, schema: dict, required: bool = False,
+       repeat: bool = False) -> dict:
+    """One query parameter."""
+    if repeat:
+        schema = {"type": "array", "items": schema}
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema, **({"explode": True} if repeat else {})}
+
+
+TYPE = _q("type", "Station type.", {"type": "string", "enum": list(STATION_TYPES)})
+AMENITY = _q("amenity", "Required amenity (repeat, or comma-separate).",
+             {"type": "string", "enum": list(AMENITIES)}, repeat=True)
+OPEN_AT = _q("open_at", "Only stations open then: ISO time (Shanghai time if naive) or 'now'.",
+             {"type": "string", "example": "2026-11-24T21:00"})
+AT = _q("at", "Count only stations open then: ISO time or 'now'.", {"type": "string"})
+OUT_CRS = _q("out_crs", "Datum of output coordinates, for drawing on Chinese base maps.",
+             {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"})
+CRS = _q("crs", "Datum of lat/lng.", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"],
+                                      "default": "wgs84"})
+MODE = _q("mode", "Distance: straight line, or along a loaded street network.",
+          {"type": "string", "enum": list(DISTANCE_MODES), "default": "straight"})
+THRESHOLD = _q("threshold_m", "Service distance in metres (default: relay 1000, health 3000, "
+               "fitness 2000).", {"type": "number", "minimum": THRESHOLD_RANGE_M[0],
+                                  "maximum": THRESHOLD_RANGE_M[1]})
+BBOX = _q("bbox", "min_lng,min_lat,max_lng,max_lat (WGS-84).", {"type": "string"})
+COVERAGE = [TYPE, THRESHOLD, AT, AMENITY, MODE]
+
+ERROR = {"description": "A bad parameter: `error` says what is wrong, `param` names it.",
+         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+GEOJSON = {"description": "GeoJSON (WGS-84 unless out_crs says otherwise).",
+           "content": {"application/geo+json": {"schema": {"type": "object"}}}}
+JSON = {"description": "JSON.", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _get(summary: str, params: list[dict], ok: dict, **extra) -> dict:
+    """One GET operation with the usual error answer."""
+    return {"get": {"summary": summary, "parameters": params,
+                    "responses": {"200": ok, "400": ERROR, **extra}}}
+
+
+def document() -> dict:
+    """The whole description; paths are relative to the server root."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Shanghai worker-station locator and coverage planner",
+                 "version": "0.1.0",
+                 "description": "Stations run by Shanghai's trade unions for outdoor, office "
+                                "and industrial workers. Answers say `sample: true` when the "
+                                "dataset is the embedded sample."},
+        "servers": [{"url": url_for("pages.finder", _external=True).rstrip("/")}],
+        "paths": {
+            "/api/stations": _get("Stations, filtered", [
+                TYPE, _q("district", "Code (310101), Chinese or English name.",
+                         {"type": "string"}), AMENITY, OPEN_AT, BBOX,
+                _q("fields", "Comma-separated properties to keep (small map layers).",
+                   {"type": "string"}), OUT_CRS], GEOJSON),
+            "/api/stations/{station_id}": {"get": {
+                "summary": "One station", "responses": {"200": GEOJSON, "404": ERROR},
+                "parameters": [{"name": "station_id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}, OUT_CRS]}},
+            "/api/nearest": _get("The k nearest usable stations to a point", [
+                _q("lat", "Latitude.", {"type": "number", "minimum": -90, "maximum": 90}, True),
+                _q("lng", "Longitude.", {"type": "number", "minimum": -180, "maximum": 180},
+                   True), CRS, TYPE,
+                _q("k", "How many.", {"type": "integer", "minimum": 1, "maximum": K_MAX,
+                                      "default": 5}), AMENITY, OPEN_AT, MODE, OUT_CRS],
+                GEOJSON),
+            "/api/districts": _get("District boundaries", [OUT_CRS], GEOJSON),
+            "/api/coverage": _get("Coverage summary and per-district table", [
+                *COVERAGE, _q("format", "json, or csv to download the district table.",
+                              {"type": "string", "enum": ["json", "csv"]})], JSON),
+            "/api/coverage/hourly": _get("Coverage at each hour of a weekday", [
+                *[p for p in COVERAGE if p["name"] != "at"],
+                _q("weekday", "0-6 (Monday = 0) or mo..su.", {"type": "string"})], JSON),
+            "/api/gaps": _get("Ranked gap zones", [
+                *COVERAGE, _q("limit", "How many zones.", {"type": "integer", "minimum": 1,
+                                                           "maximum": 5000, "default": 20}),
+                _q("format", "Output format.", {"type": "string",
+                                                "enum": ["geojson", "csv", "gpkg"]}),
+                _q("simplify", "1: lighter polygons for drawing (GeoJSON only).",
+                   {"type": "string", "enum": ["0", "1"]}),
+                _q("download", "1: send as an attachment.", {"type": "string",
+                                                             "enum": ["0", "1"]}),
+                OUT_CRS], GEOJSON),
+            "/api/coverage/cells": _get("Demand cells in a box (at most 6,000)",
+                                        [_q("bbox", BBOX["description"], {"type": "string"},
+                                            True), *COVERAGE, OUT_CRS], GEOJSON),
+            "/api/service-areas": _get("Station catchments along the street network",
+                                       [*COVERAGE, OUT_CRS], GEOJSON),
+            "/api/openapi.json": {"get": {"summary": "This document",
+                                          "responses": {"200": JSON}}},
+        },
+        "components": {"schemas": {"Error": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {"type": "string"}, "param": {"type": "string"}}}}},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """Serve the description."""
+    return jsonify(document())
