@@ -178,14 +178,19 @@ def _distances(atlas: Atlas, grid: CellGrid, spec: CoverageSpec, mask: np.ndarra
         dist, idx = atlas.index.nearest_distance(grid.lon, grid.lat, spec.type, mask)
     else:
         net = atlas.network(spec.mode)
-        usable = np.flatnonzero(atlas.index.types == spec.type if mask is None
-                                else mask & (atlas.index.types == spec.type))
+        usable = _usable_ids(atlas, spec, mask)
         reach = net.reach(atlas.index.lon[usable], atlas.index.lat[usable])
         dist, local = net.point_distances(reach, grid.lon, grid.lat)
         idx = np.where(local >= 0, usable[np.maximum(local, 0)], -1)
     ids = atlas.stations["id"].to_numpy(object)
     station = np.where(idx >= 0, ids[np.maximum(idx, 0)], None)
     return dist, station
+
+
+def _usable_ids(atlas: Atlas, spec: CoverageSpec, mask: np.ndarray | None) -> np.ndarray:
+    """Row numbers of the stations of the spec's type that pass the mask."""
+    of_type = atlas.index.types == spec.type
+    return np.flatnonzero(of_type if mask is None else mask & of_type)
 
 
 def _mask(atlas: Atlas, spec: CoverageSpec) -> np.ndarray | None:
@@ -235,9 +240,7 @@ def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFr
 def station_service_areas(atlas: Atlas, spec: CoverageSpec) -> gpd.GeoDataFrame:
     """Every usable station's street catchment within the threshold, all from one pass."""
     net = atlas.network(spec.mode)
-    mask = _mask(atlas, spec)
-    usable = np.flatnonzero(atlas.index.types == spec.type if mask is None
-                            else mask & (atlas.index.types == spec.type))
+    usable = _usable_ids(atlas, spec, _mask(atlas, spec))
     reach = net.reach(atlas.index.lon[usable], atlas.index.lat[usable])
     areas = net.service_areas(reach, spec.threshold, len(usable))
     keep = np.flatnonzero([a is not None for a in areas])

@@ -13,5 +13,10 @@ window.UI = (function () {
     if (!resp.ok) throw new Error(body.error || String(resp.status));
     return body;
   }
-  return { el, getJSON };
+  // The page's config (JSON in #cfg) and its folium map object.
+  function page() {
+    const cfg = JSON.parse(document.getElementById("cfg").textContent);
+    return { cfg, t: cfg.t, map: window[cfg.map] };
+  }
+  return { el, getJSON, page };
 })();

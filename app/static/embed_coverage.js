@@ -1,9 +1,8 @@
 // Coverage embed: district choropleth and the top gap zones, driven by the iframe's URL.
 (function () {
   "use strict";
-  const { el, getJSON } = window.UI;
-  const cfg = JSON.parse(document.getElementById("cfg").textContent);
-  const map = window[cfg.map];
+  const { getJSON } = window.UI;
+  const { cfg, map } = window.UI.page();
   const gaps = L.layerGroup().addTo(map);
   const q = new URLSearchParams();
   q.set("type", cfg.query.type);

@@ -3,9 +3,7 @@
 (function () {
   "use strict";
   const { el, getJSON } = window.UI;
-  const cfg = JSON.parse(document.getElementById("cfg").textContent);
-  const t = cfg.t;
-  const map = window[cfg.map];
+  const { cfg, t, map } = window.UI.page();
   const stationsLayer = L.layerGroup().addTo(map);
   const resultLayer = L.layerGroup().addTo(map);
   const $ = (id) => document.getElementById(id);

@@ -3,9 +3,7 @@
 (function () {
   "use strict";
   const { el, getJSON } = window.UI;
-  const cfg = JSON.parse(document.getElementById("cfg").textContent);
-  const t = cfg.t;
-  const map = window[cfg.map];
+  const { cfg, t, map } = window.UI.page();
   const districtLayer = window[cfg.districts];
   const gapLayer = L.layerGroup().addTo(map);
   const cellLayer = L.layerGroup().addTo(map);
