@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["STATIONS_FRAME_ANCESTORS"])
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    atlas = Atlas.load(app.config["STATIONS_DATA"])
+    atlas = Atlas.load(app.config["STATIONS_DATA"], crs=app.config["STATIONS_DATA_CRS"])
     for mode in ("walk", "bike"):
         if app.config.get(f"STATIONS_GRAPH_{mode.upper()}"):
             atlas.add_network(app.config[f"STATIONS_GRAPH_{mode.upper()}"], mode)

@@ -61,15 +61,20 @@ def format_table(headers: list[str], rows: list[list[object]]) -> str:
 @click.group(cls=OneLineErrors)
 @click.option("--data", envvar="STATIONS_DATA", default=None, metavar="PATH",
               help="Dataset directory or station file (default: the embedded Shanghai sample).")
+@click.option("--data-crs", envvar="STATIONS_DATA_CRS", default="wgs84", show_default=True,
+              help="Datum of the station file's coordinates: wgs84, gcj02 (Amap) or bd09 "
+                   "(Baidu); converted to WGS-84 on load.")
 @click.pass_context
-def cli(ctx: click.Context, data: str | None) -> None:
+def cli(ctx: click.Context, data: str | None, data_crs: str) -> None:
     """Find worker stations and plan their coverage (Shanghai trade unions)."""
-    ctx.obj = {"data": data}
+    from geo.query import parse_crs
+
+    ctx.obj = {"data": data, "crs": parse_crs("data-crs", data_crs)}
 
 
 def _atlas(ctx: click.Context, graph: str | None = None, mode: str = "walk") -> Atlas:
     """Load the dataset the user chose, once per command, with a street graph if given."""
-    atlas = Atlas.load(ctx.obj["data"])
+    atlas = Atlas.load(ctx.obj["data"], crs=ctx.obj["crs"])
     if graph:
         atlas.add_network(graph, mode)
     return atlas
@@ -82,6 +87,28 @@ def graph_options(func):
     return click.option("--graph", default=None, metavar="FILE",
                         help="Street graph (.graphml, .osm, .osm.bz2): distances along "
                              "streets instead of straight lines.")(func)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--crs", default="wgs84", show_default=True,
+              help="Datum of the file's coordinates (wgs84, gcj02, bd09).")
+def validate(path: str, crs: str) -> None:
+    """Check a station file (GeoJSON or GeoPackage) and list every problem by row and field."""
+    from geo.query import parse_crs
+    from geo.stations import load_stations
+
+    try:
+        stations = load_stations(path, crs=parse_crs("crs", crs))
+    except StationFileError as exc:
+        problems = [str(exc).split(" (and ")[0], *exc.more[:49]]
+        click.echo("\n".join(problems), err=True)
+        if len(exc.more) > 49:
+            click.echo(f"... and {len(exc.more) - 49} more", err=True)
+        sys.exit(2)
+    counts = stations["type"].value_counts().to_dict()
+    click.echo(f"ok: {len(stations):,} stations ({', '.join(f'{k} {v}' for k, v in counts.items())}"
+               f"); coordinates read as {crs}, stored as WGS-84")
 
 
 @cli.command()
@@ -222,7 +249,8 @@ def serve(ctx: click.Context, host: str, port: int, tiles: str | None, graph: st
     """Run the web app (development server; use gunicorn in production)."""
     from app import create_app
 
-    config = {"STATIONS_DATA": ctx.obj["data"]} if ctx.obj["data"] else {}
+    config = {"STATIONS_DATA": ctx.obj["data"], "STATIONS_DATA_CRS": ctx.obj["crs"]} \
+        if ctx.obj["data"] else {}
     if tiles:
         config["STATIONS_TILES"] = tiles
     if graph:

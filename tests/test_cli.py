@@ -181,3 +181,41 @@ def test_progress_bar_only_after_the_delay():
     p.step("last", lambda: None)
     p.close()
     assert "next" in shown.getvalue() or "last" in shown.getvalue()
+
+
+def test_validate_lists_every_problem_and_accepts_good_files(tmp_path):
+    feats = []
+    for i, (typ, hours) in enumerate([("relay", "24/7"), ("bus", "24/7"), ("relay", "never")]):
+        feats.append({"type": "Feature",
+                      "geometry": {"type": "Point", "coordinates": [121.4 + i / 1000, 31.2]},
+                      "properties": {"id": f"s{i}", "name": f"S{i}", "type": typ,
+                                     "district": "黄浦区", "district_code": "310101",
+                                     "opening_hours": hours}})
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    res = run("validate", str(bad))
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert lines[0].startswith("bad.geojson row 2 (id 's1') field 'type'")
+    assert lines[1].startswith("row 3 opening_hours:")
+    good = tmp_path / "good.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": feats[:1]}))
+    res = run("validate", str(good), "--crs", "gcj02")
+    assert res.exit_code == 0 and res.output.startswith("ok: 1 stations (relay 1)")
+
+
+def test_data_crs_converts_amap_station_lists(tmp_path):
+    from geo.coords import wgs84_to_gcj02
+
+    glon, glat = (float(v) for v in wgs84_to_gcj02(121.4998, 31.2397))
+    path = tmp_path / "amap.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [glon, glat]},
+        "properties": {"id": "a1", "name": "A", "type": "relay", "district": "浦东新区",
+                       "district_code": "310115", "opening_hours": "24/7"}}]}))
+    res = run("--data", str(path), "--data-crs", "gcj02", "nearest", "--lat", "31.2397",
+              "--lng", "121.4998", "--json", "--k", "1")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["features"][0]["properties"]["distance_m"] < 0.01
+    res = run("--data-crs", "utm", "info")
+    assert res.exit_code == 2 and "unknown crs" in res.output
