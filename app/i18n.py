@@ -64,7 +64,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "wifi": "Wi-Fi",
         "time": "Time", "time_any": "Any time", "time_now": "Open now", "time_at": "Open at",
         "open": "Open", "closed": "Closed", "closes": "closes {t}", "opens": "opens {t}",
-        "always": "open 24/7",
+        "always": "24/7",
         "metres": "{d} m", "km": "{d} km", "walk": "{m} min walk", "ebike": "{m} min by e-bike",
         "nav_amap": "Amap", "nav_baidu": "Baidu",
         "results": "Nearest stations", "no_results": "No station matches these filters",
