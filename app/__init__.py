@@ -6,10 +6,15 @@ Production: `gunicorn -w 2 'app:create_app()'`.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 
 from app.config import frame_ancestors, from_env
 from geo.atlas import Atlas
+
+
+def current_atlas() -> Atlas:
+    """The atlas this app loaded at start-up (every request reads from it)."""
+    return current_app.extensions["atlas"]
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
+from app import current_atlas
 from geo.atlas import Atlas
 from geo.coords import from_wgs84
 from geo.districts import display_geojson, match_district
 from geo.features import STATION_PROPERTIES, feature_collection
 from geo.finder import find_nearest, select_stations
 from geo.navigation import nav_links
+from geo.network import NetworkError
 from geo.query import QueryError, parse_bbox, parse_crs, parse_filter, parse_nearest
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def atlas() -> Atlas:
-    """The atlas loaded at start-up."""
-    return current_app.extensions["atlas"]
 
 
 def _fields() -> tuple[str, ...] | None:
@@ -43,7 +40,7 @@ def _geojson(doc: dict):
 @bp.get("/stations")
 def stations():
     """Stations filtered by type, district, amenity, opening time and bounding box."""
-    a = atlas()
+    a = current_atlas()
     flt = parse_filter(request.args.get("type"), request.args.getlist("amenity"),
                        request.args.get("open_at"))
     district = request.args.get("district", "").strip()
@@ -60,9 +57,9 @@ def stations():
 @bp.get("/stations/<station_id>")
 def station(station_id: str):
     """One station as a GeoJSON Feature."""
-    a = atlas()
-    rows = a.stations[a.stations["id"] == station_id]
-    if rows.empty:
+    a = current_atlas()
+    rows = a.station(station_id)
+    if rows is None:
         abort(404, description=f"no station with id {station_id!r}")
     fc = feature_collection(rows, out_crs=parse_crs("out_crs", request.args.get("out_crs")))
     return _geojson({**fc["features"][0], "sample": a.is_sample})
@@ -71,7 +68,7 @@ def station(station_id: str):
 @bp.get("/nearest")
 def nearest():
     """The k nearest usable stations, with travel times, open status and navigation links."""
-    a = atlas()
+    a = current_atlas()
     q = parse_nearest(request.args.get("lat"), request.args.get("lng"),
                       crs=request.args.get("crs"), type=request.args.get("type"),
                       k=request.args.get("k"), amenities=request.args.getlist("amenity"),
@@ -94,15 +91,16 @@ def nearest():
 
 def require_mode(a: Atlas, mode: str) -> None:
     """A network mode can only be used when its graph is loaded: say so, as a 400."""
-    if mode != "straight" and mode not in a.networks:
-        loaded = ", ".join(sorted(a.networks)) or "none"
-        raise QueryError("mode", f"no {mode} street network is loaded (loaded: {loaded}); "
-                                 f"start the server with --graph FILE --mode {mode}")
+    if mode != "straight":
+        try:
+            a.network(mode)
+        except NetworkError as exc:
+            raise QueryError("mode", str(exc)) from None
 
 
 @bp.get("/districts")
 def districts():
     """District boundaries (code, names, area) for maps; `out_crs` shifts them for display."""
-    a = atlas()
+    a = current_atlas()
     return _geojson(display_geojson(a.districts, parse_crs("out_crs",
                                                            request.args.get("out_crs"))))

@@ -38,7 +38,7 @@ class OneLineErrors(click.Group):
         except click.ClickException as exc:
             click.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(2)
-        except (QueryError, StationFileError, ValueError, KeyError) as exc:
+        except (QueryError, StationFileError, ValueError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 

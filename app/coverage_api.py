@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from app import current_atlas
 from app.api import require_mode
 from geo.coords import shift_geometries
 from geo.coverage import (
@@ -42,7 +43,7 @@ def _spec() -> CoverageSpec:
     a = request.args
     spec = parse_coverage(a.get("type"), a.get("threshold_m"), a.get("at"),
                           a.getlist("amenity"), a.get("mode"))
-    require_mode(current_app.extensions["atlas"], spec.mode)
+    require_mode(current_atlas(), spec.mode)
     return spec
 
 
@@ -53,7 +54,7 @@ def coverage_for(spec: CoverageSpec) -> CoverageResult:
         if spec in cache:
             cache.move_to_end(spec)
             return cache[spec]
-    result = compute_coverage(current_app.extensions["atlas"], spec)
+    result = compute_coverage(current_atlas(), spec)
     with _lock:
         cache[spec] = result
         while len(cache) > CACHE_SIZE:
@@ -63,7 +64,7 @@ def coverage_for(spec: CoverageSpec) -> CoverageResult:
 
 def _meta(result: CoverageResult) -> dict:
     """What every coverage answer says about itself."""
-    atlas = current_app.extensions["atlas"]
+    atlas = current_atlas()
     s = result.spec
     return {"type": s.type, "threshold_m": s.threshold,
             "at": s.at.isoformat(timespec="minutes") if s.at else None,
@@ -109,13 +110,13 @@ def hourly():
     """Coverage at each hour of a weekday: the curve that shows the night gap."""
     spec = _spec()
     weekday = parse_weekday("weekday", request.args.get("weekday"), 1)
-    curve = hourly_coverage(current_app.extensions["atlas"], spec, weekday)
+    curve = hourly_coverage(current_atlas(), spec, weekday)
     total = coverage_for(CoverageSpec(spec.type, spec.threshold_m, None, spec.amenities,
                                       spec.mode))
     return jsonify({"type": spec.type, "threshold_m": spec.threshold, "weekday": weekday,
                     "workers": total.summary()["workers"],
                     "all_day": total.summary()["covered"], "hours": _records(curve),
-                    "sample": current_app.extensions["atlas"].is_sample})
+                    "sample": current_atlas().is_sample})
 
 
 def _for_drawing(geoms: np.ndarray, out_crs: str, simplify: bool) -> np.ndarray:
@@ -182,7 +183,7 @@ def service_areas():
     spec = _spec()
     if spec.mode == "straight":
         raise QueryError("mode", "service areas follow streets: use mode=walk or mode=bike")
-    atlas = current_app.extensions["atlas"]
+    atlas = current_atlas()
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
     areas = station_service_areas(atlas, spec)
     feats = [{"type": "Feature", "id": row["id"],

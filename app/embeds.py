@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
+from app import current_atlas
 from app.i18n import LANGS, STRINGS
 from app.mapview import DISPLAY_CRS, TYPE_COLOURS, base_map
 from app.pages import cached_map, common, render_finder, render_planner
@@ -86,7 +87,7 @@ def finder():
 def coverage():
     """Coverage choropleth and the top gap zones with a small legend."""
     args = request.args
-    atlas = current_app.extensions["atlas"]
+    atlas = current_atlas()
     try:
         lang, tiles = _lang(args), _tiles(args)
         spec = parse_coverage(args.get("type"), args.get("threshold_m"), args.get("at"),
@@ -112,13 +113,13 @@ def coverage():
 def station(station_id: str):
     """One station's card and a small map, for a partner's page about that station."""
     args = request.args
-    atlas = current_app.extensions["atlas"]
+    atlas = current_atlas()
     try:
         lang, tiles = _lang(args), _tiles(args)
     except QueryError as exc:
         return inline_error(exc)
-    rows = atlas.stations[atlas.stations["id"] == station_id]
-    if rows.empty:
+    rows = atlas.station(station_id)
+    if rows is None:
         return inline_error(QueryError("id", f"no station with id {station_id!r}"), 404)
     st = rows.iloc[0].to_dict()  # a dict: in Jinja, a Series row would answer st.name itself
     now = local_time()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
+from app import current_atlas
 from app.i18n import STRINGS
 from geo.query import QueryError, parse_int
 
@@ -43,9 +44,8 @@ def _embed_target(url: str) -> tuple[str, int, int, str]:
     lang = query.get("lang") if query.get("lang") in STRINGS else "zh"
     if parts.path.startswith(STATION_PREFIX):
         station_id = parts.path[len(STATION_PREFIX):]
-        atlas = current_app.extensions["atlas"]
-        hit = atlas.stations[atlas.stations["id"] == station_id]
-        if not station_id or hit.empty:
+        hit = current_atlas().station(station_id)
+        if hit is None:
             raise NotSupported(f"no station with id {station_id!r}")
         src = url_for("embeds.station", station_id=station_id, _external=True)
         keep = [(k, v) for k, v in query.items(multi=True) if k in ("lang", "tiles")]
@@ -83,7 +83,7 @@ def oembed():
             f'style="border:0" loading="lazy" title="{escape(title)}" '
             'sandbox="allow-scripts allow-same-origin allow-popups '
             'allow-popups-to-escape-sandbox" allow="geolocation"></iframe>')
-    atlas = current_app.extensions["atlas"]
+    atlas = current_atlas()
     return jsonify({"version": "1.0", "type": "rich", "title": title,
                     "provider_name": STRINGS["zh"]["embed_credit"],
                     "provider_url": url_for("pages.finder", _external=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from app import current_atlas
 from app.i18n import STRINGS, current_lang
 from app.mapview import DISPLAY_CRS, TYPE_COLOURS, base_map, map_parts
 from geo.coverage import DEFAULT_THRESHOLDS_M
@@ -24,7 +25,7 @@ def cached_map(key: str, build) -> dict[str, str]:
 
 def common(lang: str, tiles: str) -> dict:
     """Template values every page needs."""
-    atlas = current_app.extensions["atlas"]
+    atlas = current_atlas()
     return {"t": STRINGS[lang], "lang": lang, "sample": atlas.is_sample, "types": STATION_TYPES,
             "modes": sorted(atlas.networks),
             "amenities": FILTER_AMENITIES, "colours": TYPE_COLOURS, "tiles": tiles,
@@ -35,7 +36,7 @@ def render_finder(*, lang: str, tiles: str, k: int = 5, embed: bool = False,
                   view: dict | None = None, origin: dict | None = None,
                   filters: dict | None = None) -> str:
     """The finder, as a full page or as a minimal-chrome embed."""
-    atlas = current_app.extensions["atlas"]
+    atlas = current_atlas()
     parts = cached_map(f"finder-{tiles}", lambda: base_map(atlas, tiles))
     cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"], "crs": DISPLAY_CRS[tiles],
            "colours": TYPE_COLOURS, "k": k, "view": view, "origin": origin, "embed": embed,
@@ -49,7 +50,7 @@ def render_finder(*, lang: str, tiles: str, k: int = 5, embed: bool = False,
 
 def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> str:
     """The planner page, or the coverage embed (map, legend, gaps) with `embed=True`."""
-    atlas = current_app.extensions["atlas"]
+    atlas = current_atlas()
     parts = cached_map(f"planner-{tiles}", lambda: base_map(atlas, tiles, zoom=10,
                                                            centre=(31.15, 121.45)))
     cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"],

@@ -55,11 +55,18 @@ class Atlas:
 
     def network(self, mode: str):
         """The street network for a mode, or a clear error naming what to load."""
+        from geo.network import NetworkError
+
         if mode not in self.networks:
             loaded = ", ".join(sorted(self.networks)) or "none"
-            raise KeyError(f"no {mode} street network is loaded (loaded: {loaded}); "
-                           f"start with --graph FILE --mode {mode}")
+            raise NetworkError(f"no {mode} street network is loaded (loaded: {loaded}); "
+                               f"start with --graph FILE --mode {mode}")
         return self.networks[mode]
+
+    def station(self, station_id: str) -> pd.DataFrame | None:
+        """The one-row table of the station with this id, or None."""
+        rows = self.stations[self.stations["id"] == station_id]
+        return None if rows.empty else rows
 
     @cached_property
     def grid(self) -> CellGrid:
