@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -64,13 +65,7 @@ def coverage_for(spec: CoverageSpec) -> CoverageResult:
 
 def _meta(result: CoverageResult) -> dict:
     """What every coverage answer says about itself."""
-    atlas = current_atlas()
-    s = result.spec
-    return {"type": s.type, "threshold_m": s.threshold,
-            "at": s.at.isoformat(timespec="minutes") if s.at else None,
-            "amenities": list(s.amenities), "mode": s.mode,
-            "distance_kind": "straight" if s.mode == "straight" else "network",
-            "sample": atlas.is_sample}
+    return {**result.spec.describe(), "sample": current_atlas().is_sample}
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -111,8 +106,7 @@ def hourly():
     spec = _spec()
     weekday = parse_weekday("weekday", request.args.get("weekday"), 1)
     curve = hourly_coverage(current_atlas(), spec, weekday)
-    total = coverage_for(CoverageSpec(spec.type, spec.threshold_m, None, spec.amenities,
-                                      spec.mode))
+    total = coverage_for(replace(spec, at=None))
     return jsonify({"type": spec.type, "threshold_m": spec.threshold, "weekday": weekday,
                     "workers": total.summary()["workers"],
                     "all_day": total.summary()["covered"], "hours": _records(curve),

@@ -48,6 +48,14 @@ class CoverageSpec:
         """Usable stations: this type, with the amenities, open at `at` if given."""
         return StationFilter(type=self.type, amenities=self.amenities, open_at=self.at)
 
+    def describe(self) -> dict:
+        """The question as JSON: every coverage answer repeats what it answers."""
+        return {"type": self.type, "threshold_m": self.threshold,
+                "distance_kind": "straight" if self.mode == "straight" else "network",
+                "mode": self.mode,
+                "at": self.at.isoformat(timespec="minutes") if self.at else None,
+                "amenities": list(self.amenities)}
+
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float | None:
     """The q-quantile of values where each counts `weights` times (workers, not cells)."""
@@ -60,9 +68,9 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(v[np.searchsorted(cum, q * cum[-1])])
 
 
-def _finite_or_none(x: float) -> float | None:
+def _finite_or_none(x: float | None) -> float | None:
     """JSON-friendly: no usable station means no distance, not infinity."""
-    return round(float(x), 1) if np.isfinite(x) else None
+    return round(float(x), 1) if x is not None and np.isfinite(x) else None
 
 
 @dataclass
@@ -89,22 +97,18 @@ class CoverageResult:
         """Workers covered and not, the share, and worker-weighted mean / P90 distance."""
         total = int(self.served.sum())
         cov = int(self.served[self.covered].sum())
-        finite = np.isfinite(self.distance_m)
-        mean = (float(np.average(self.distance_m[finite], weights=self.served[finite]))
-                if finite.any() and self.served[finite].sum() else np.inf)
-        p90 = weighted_quantile(self.distance_m, self.served, 0.9)  # inf if beyond reach
         reachable = np.isfinite(self.distance_m)
-        return {"type": self.spec.type, "threshold_m": self.spec.threshold,
-                "distance_kind": "straight" if self.spec.mode == "straight" else "network",
-                "mode": self.spec.mode,
+        mean = (float(np.average(self.distance_m[reachable], weights=self.served[reachable]))
+                if self.served[reachable].sum() else None)
+        p90 = weighted_quantile(self.distance_m, self.served, 0.9)  # inf if beyond reach
+        return {**self.spec.describe(),
                 "unreachable_workers": int(self.served[~reachable].sum()),
-                "at": self.spec.at.isoformat(timespec="minutes") if self.spec.at else None,
-                "amenities": list(self.spec.amenities), "segments": list(SERVES[self.spec.type]),
+                "segments": list(SERVES[self.spec.type]),
                 "stations_usable": self.stations_usable, "cells": len(self.grid),
                 "workers": total, "covered": cov, "uncovered": total - cov,
                 "share_covered": round(cov / total, 4) if total else None,
                 "mean_distance_m": _finite_or_none(mean),
-                "p90_distance_m": _finite_or_none(p90) if p90 is not None else None,
+                "p90_distance_m": _finite_or_none(p90),
                 "mean_is_over": "reachable workers"}
 
     def by_district(self) -> pd.DataFrame:
@@ -170,7 +174,8 @@ class CoverageResult:
         return gpd.GeoDataFrame(table, geometry=geoms, crs="EPSG:4326")
 
 
-def _distances(atlas: Atlas, grid: CellGrid, spec: CoverageSpec, mask: np.ndarray | None
+def _distances(atlas: Atlas, grid: CellGrid, spec: CoverageSpec, mask: np.ndarray | None,
+               snapped: tuple[np.ndarray, np.ndarray] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Metres from every cell centre to its nearest usable station: straight (geodesic to
     < 1 mm) or along the street network (one multi-source Dijkstra, access legs included)."""
@@ -180,7 +185,8 @@ def _distances(atlas: Atlas, grid: CellGrid, spec: CoverageSpec, mask: np.ndarra
         net = atlas.network(spec.mode)
         usable = _usable_ids(atlas, spec, mask)
         reach = net.reach(atlas.index.lon[usable], atlas.index.lat[usable])
-        dist, local = net.point_distances(reach, grid.lon, grid.lat)
+        node, leg = snapped if snapped is not None else net.snap(grid.lon, grid.lat)
+        dist, local = net.distances_at(reach, node, leg)
         idx = np.where(local >= 0, usable[np.maximum(local, 0)], -1)
     ids = atlas.stations["id"].to_numpy(object)
     station = np.where(idx >= 0, ids[np.maximum(idx, 0)], None)
@@ -207,7 +213,7 @@ def compute_coverage(atlas: Atlas, spec: CoverageSpec) -> CoverageResult:
     grid = atlas.grid
     mask = _mask(atlas, spec)
     dist, station = _distances(atlas, grid, spec, mask)
-    usable = int(atlas.index.usable(spec.station_filter).sum())
+    usable = len(_usable_ids(atlas, spec, mask))
     return CoverageResult(spec, grid, atlas.districts, dist, station, usable)
 
 
@@ -222,13 +228,15 @@ def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFr
     served = grid.served(SERVES[spec.type])
     total = int(served.sum())
     day = datetime.combine(weekday_date(weekday), datetime.min.time())
+    snapped = None if spec.mode == "straight" else atlas.network(spec.mode).snap(grid.lon,
+                                                                                   grid.lat)
     rows, done = [], {}
     for hour in range(24):
         at = day + timedelta(hours=hour)
         mask = atlas.index.usable(replace(spec.station_filter, open_at=at))
         key = mask.tobytes()
         if key not in done:
-            dist, _ = _distances(atlas, grid, spec, mask)
+            dist, _ = _distances(atlas, grid, spec, mask, snapped)
             covered = int(served[dist <= spec.threshold].sum())
             done[key] = covered
         rows.append({"hour": hour, "at": at.isoformat(timespec="minutes"),

@@ -258,7 +258,11 @@ class StreetNetwork:
 
     def point_distances(self, reach: Reach, lon, lat) -> tuple[np.ndarray, np.ndarray]:
         """Distance from each point (via its access leg) to its nearest station, and which."""
-        node, leg = self.snap(lon, lat)
+        return self.distances_at(reach, *self.snap(lon, lat))
+
+    def distances_at(self, reach: Reach, node: np.ndarray, leg: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """`point_distances` for points already snapped (reused across many questions)."""
         d = np.where(node >= 0, leg + reach.distance_m[np.maximum(node, 0)], np.inf)
         st = np.where((node >= 0) & np.isfinite(d), reach.station[np.maximum(node, 0)], -1)
         return d, st
