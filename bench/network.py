@@ -49,7 +49,7 @@ def synthetic_grid(seed: int = 7) -> tuple[StreetNetwork, nx.MultiDiGraph]:
     a, b = a[keep], b[keep]
     length = np.where(np.abs(b - a) == 1, 100.0, 100.0) * rng.uniform(0.95, 1.05, len(a))
     u, v, w = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([length, length])
-    net = StreetNetwork.from_arrays(lon, lat, u, v, w, max_snap_m=500)
+    net = StreetNetwork(lon, lat, u, v, w, max_snap_m=500)
     # As osmnx would hand it over after ox.project_graph: a MultiDiGraph in metres.
     G = nx.MultiDiGraph()
     G.add_nodes_from((i, {"x": float(x), "y": float(y)})
@@ -83,10 +83,8 @@ def main() -> None:
     q = (float(net.lon[SIDE * SIDE // 2]), float(net.lat[SIDE * SIDE // 2]))
 
     def route():
-        idx, _, pred = net.nearest_from(*q, slon, slat, k=5, limit=20_000)
-        nodes, _ = net.snap(slon[idx], slat[idx])
-        return [net.path_line(net.path_nodes(pred, int(n)), q, (slon[i], slat[i]))
-                for i, n in zip(idx, nodes, strict=True)]
+        found = net.nearest_from(*q, slon, slat, k=5)
+        return [net.route(found, i, q, (slon[s], slat[s])) for i, s in enumerate(found.index)]
 
     t_route, lines = timed(route)
 

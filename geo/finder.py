@@ -12,7 +12,6 @@ from geo.hours import is_open, next_change
 from geo.nearest import StationFilter, geodesic
 from geo.query import NearestQuery
 
-SEARCH_LIMIT_M = 20_000.0  # a single-point street search first looks this far
 WALK_KMH = 4.5
 EBIKE_KMH = 15.0
 
@@ -38,13 +37,10 @@ def _network(atlas: Atlas, q: NearestQuery) -> tuple[np.ndarray, np.ndarray, lis
     net = atlas.network(q.mode)
     usable = np.flatnonzero(atlas.index.usable(q.flt))
     lon, lat = atlas.index.lon[usable], atlas.index.lat[usable]
-    local, dist, pred = net.nearest_from(q.lon, q.lat, lon, lat, q.k, limit=SEARCH_LIMIT_M)
-    if len(local) < min(q.k, len(usable)):  # few stations near: search the whole graph
-        local, dist, pred = net.nearest_from(q.lon, q.lat, lon, lat, q.k)
-    nodes, _ = net.snap(lon[local], lat[local])
-    routes = [net.path_line(net.path_nodes(pred, int(n)), (q.lon, q.lat), (lon[i], lat[i]))
-              for i, n in zip(local, nodes, strict=True)]
-    return usable[local], dist, routes
+    found = net.nearest_from(q.lon, q.lat, lon, lat, q.k)
+    routes = [net.route(found, i, (q.lon, q.lat), (lon[s], lat[s]))
+              for i, s in enumerate(found.index)]
+    return usable[found.index], found.distance_m, routes
 
 
 def find_nearest(atlas: Atlas, q: NearestQuery) -> pd.DataFrame:

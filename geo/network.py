@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import shapely
@@ -27,6 +28,7 @@ from scipy.spatial import cKDTree
 
 MODES = ("walk", "bike")
 MAX_SNAP_M = 500.0
+SEARCH_LIMIT_M = 20_000.0  # a single-point street search first looks this far
 TINY = 1e-6  # scipy's csgraph reads explicit zeros as "no edge"
 
 # Which highway=* values each mode may use.
@@ -160,43 +162,47 @@ class Reach:
     station: np.ndarray
 
 
+class Found(NamedTuple):
+    """The stations nearest by street from one point, nearest first."""
+
+    index: np.ndarray  # into the station arrays given
+    distance_m: np.ndarray  # access legs included
+    node: np.ndarray  # each station's street node, where its route ends
+    pred: np.ndarray  # Dijkstra predecessors from the point's street node
+
+
 class StreetNetwork:
     """A street graph as arrays and a CSR matrix, ready for snapping and shortest paths."""
 
-    def __init__(self, G, mode: str, max_snap_m: float = MAX_SNAP_M) -> None:
+    def __init__(self, lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
+                 length: np.ndarray, geoms: list | None = None, mode: str = "walk",
+                 max_snap_m: float = MAX_SNAP_M) -> None:
+        """Nodes at lon/lat, directed edges u -> v with lengths in metres (and shapes)."""
         self.mode, self.max_snap_m = mode, float(max_snap_m)
-        nodes = list(G.nodes)
-        index = {n: i for i, n in enumerate(nodes)}
-        self.lon = np.array([G.nodes[n]["x"] for n in nodes], float)
-        self.lat = np.array([G.nodes[n]["y"] for n in nodes], float)
-        u, v, length, geoms = [], [], [], []
-        for a, b, d in G.edges(data=True):
-            u.append(index[a])
-            v.append(index[b])
-            length.append(max(float(d.get("length", 0.0)), TINY))
-            geoms.append(d.get("geometry"))
-        self._init_edges(np.array(u), np.array(v), np.array(length), geoms)
+        self.lon, self.lat = np.asarray(lon, float), np.asarray(lat, float)
+        self._init_edges(np.asarray(u), np.asarray(v), np.asarray(length, float), geoms)
+
+    @classmethod
+    def from_graph(cls, G, mode: str = "walk", max_snap_m: float = MAX_SNAP_M
+                   ) -> StreetNetwork:
+        """From an (unprojected) osmnx graph as `load_graph` returns it."""
+        index = {n: i for i, n in enumerate(G.nodes)}
+        edges = list(G.edges(data=True))
+        return cls([G.nodes[n]["x"] for n in G.nodes], [G.nodes[n]["y"] for n in G.nodes],
+                   np.array([index[a] for a, _, _ in edges]),
+                   np.array([index[b] for _, b, _ in edges]),
+                   np.array([float(d.get("length", 0.0)) for _, _, d in edges]),
+                   [d.get("geometry") for _, _, d in edges], mode, max_snap_m)
 
     @classmethod
     def from_file(cls, path: str | Path, mode: str = "walk",
                   max_snap_m: float = MAX_SNAP_M) -> StreetNetwork:
         """Load and prepare a graph file for one mode."""
-        return cls(load_graph(path, mode), mode, max_snap_m)
-
-    @classmethod
-    def from_arrays(cls, lon: np.ndarray, lat: np.ndarray, u: np.ndarray, v: np.ndarray,
-                    length: np.ndarray, mode: str = "walk",
-                    max_snap_m: float = MAX_SNAP_M) -> StreetNetwork:
-        """Build from plain arrays (synthetic grids, tests); edges are directed u -> v."""
-        net = cls.__new__(cls)
-        net.mode, net.max_snap_m = mode, float(max_snap_m)
-        net.lon, net.lat = np.asarray(lon, float), np.asarray(lat, float)
-        net._init_edges(np.asarray(u), np.asarray(v), np.maximum(np.asarray(length, float),
-                                                                  TINY), None)
-        return net
+        return cls.from_graph(load_graph(path, mode), mode, max_snap_m)
 
     def _init_edges(self, u: np.ndarray, v: np.ndarray, length: np.ndarray, geoms) -> None:
         """Keep the shortest of parallel edges; build the CSR matrix and the metric frame."""
+        length = np.maximum(length, TINY)
         order = np.lexsort((length, v, u))
         u, v, length = u[order], v[order], length[order]
         first = np.ones(len(u), bool)
@@ -268,19 +274,29 @@ class StreetNetwork:
         return d, st
 
     def nearest_from(self, lon: float, lat: float, station_lon, station_lat, k: int,
-                     limit: float = np.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The k stations nearest by street from one point: indices, metres, predecessors."""
+                     limit: float = SEARCH_LIMIT_M) -> Found:
+        """The k stations nearest by street from one point. The search stops at `limit`
+        metres and widens to the whole graph only if fewer than k stations lie within it."""
         p_node, p_leg = self.snap(lon, lat)
         s_node, s_leg = self.snap(station_lon, station_lat)
         ok = np.flatnonzero(s_node >= 0)
         if p_node[0] < 0 or ok.size == 0:
-            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
-        d, pred = dijkstra(self.csr, directed=True, indices=int(p_node[0]), limit=limit,
-                           return_predecessors=True)
-        to_station = p_leg[0] + d[s_node[ok]] + s_leg[ok]
-        order = np.argsort(to_station, kind="stable")[:k]
-        order = order[np.isfinite(to_station[order])]
-        return ok[order], to_station[order], pred
+            return Found(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64),
+                         np.zeros(0, np.int64))
+        for bound in (limit, np.inf):
+            d, pred = dijkstra(self.csr, directed=True, indices=int(p_node[0]), limit=bound,
+                               return_predecessors=True)
+            to_station = p_leg[0] + d[s_node[ok]] + s_leg[ok]
+            order = np.argsort(to_station, kind="stable")[:k]
+            order = order[np.isfinite(to_station[order])]
+            if len(order) >= min(k, ok.size) or not np.isfinite(bound):
+                break
+        return Found(ok[order], to_station[order], s_node[ok[order]], pred)
+
+    def route(self, found: Found, i: int, start: tuple[float, float],
+              end: tuple[float, float]) -> shapely.LineString:
+        """The i-th found station's route, from `start` along the streets to `end`."""
+        return self.path_line(self.path_nodes(found.pred, int(found.node[i])), start, end)
 
     def path_nodes(self, pred: np.ndarray, target: int) -> list[int]:
         """Street nodes from the search origin to `target`, from a predecessor array."""

@@ -42,7 +42,7 @@ def straight(a: tuple[float, float], b: tuple[float, float]) -> float:
 @pytest.mark.parametrize("mode", ["walk", "bike"])
 def test_river_with_one_bridge_100_m_apart_is_1_km_by_street(graphs, mode):
     G = graphs[mode]
-    net = StreetNetwork(G, mode)
+    net = StreetNetwork.from_graph(G, mode)
     a, b = (0, 0), (100, 0)
     assert straight(a, b) == pytest.approx(100, abs=1)
     reach = net.reach(*at(G, *b))
@@ -55,7 +55,7 @@ def test_river_with_one_bridge_100_m_apart_is_1_km_by_street(graphs, mode):
 @pytest.mark.parametrize("mode", ["walk", "bike"])
 def test_multi_source_pass_equals_networkx_for_every_node(graphs, mode):
     G = graphs[mode]
-    net = StreetNetwork(G, mode)
+    net = StreetNetwork.from_graph(G, mode)
     spots = [(-200, 300), (100, 150), (300, 450)]
     nodes = [node_at(G, *p) for p in spots]
     lon = np.array([G.nodes[n]["x"] for n in nodes])
@@ -77,7 +77,7 @@ def test_one_way_streets_bind_bikes_not_walkers(graphs):
     a, b = (300, 450), (300, 0)  # against the northbound one-way
     d = {}
     for mode, G in graphs.items():
-        net = StreetNetwork(G, mode)
+        net = StreetNetwork.from_graph(G, mode)
         reach = net.reach(*at(G, *b))
         d[mode] = net.point_distances(reach, *at(G, *a))[0][0]
         want = nx.shortest_path_length(G, node_at(G, *a), node_at(G, *b), weight="length")
@@ -101,7 +101,7 @@ def test_mode_filters(graphs):
 
 
 def test_far_points_are_unreachable_not_snapped(graphs):
-    net = StreetNetwork(graphs["walk"], "walk")
+    net = StreetNetwork.from_graph(graphs["walk"], "walk")
     far = lonlat(150, 1400)  # ~950 m north of the nearest street
     node, leg = net.snap(np.array([far[0]]), np.array([far[1]]))
     assert node[0] == -1 and np.isinf(leg[0])
@@ -113,7 +113,7 @@ def test_far_points_are_unreachable_not_snapped(graphs):
 
 
 def test_access_legs_are_added(graphs):
-    net = StreetNetwork(graphs["walk"], "walk")
+    net = StreetNetwork.from_graph(graphs["walk"], "walk")
     station, point = lonlat(-100, 160), lonlat(-200, -40)  # 10 m and 40 m off the streets
     reach = net.reach(np.array([station[0]]), np.array([station[1]]))
     d, _ = net.point_distances(reach, np.array([point[0]]), np.array([point[1]]))
@@ -125,12 +125,12 @@ def test_access_legs_are_added(graphs):
 
 
 def test_route_follows_the_streets(graphs):
-    net = StreetNetwork(graphs["walk"], "walk")
+    net = StreetNetwork.from_graph(graphs["walk"], "walk")
     st_lon, st_lat = (np.array([v]) for v in lonlat(100, 0))
     start = lonlat(0, 0)
-    _idx, dist, pred = net.nearest_from(*start, st_lon, st_lat, k=1)
-    node, _ = net.snap(st_lon, st_lat)
-    line = net.path_line(net.path_nodes(pred, int(node[0])), start, lonlat(100, 0))
+    found = net.nearest_from(*start, st_lon, st_lat, k=1)
+    line = net.route(found, 0, start, lonlat(100, 0))
+    dist = found.distance_m
     assert line.coords[0] == pytest.approx(start) and line.coords[-1] == pytest.approx(
         lonlat(100, 0))
     assert GEOD.geometry_length(line) == pytest.approx(dist[0], abs=0.01)
@@ -139,18 +139,18 @@ def test_route_follows_the_streets(graphs):
 
 
 def test_nearest_from_ranks_k_stations(graphs):
-    net = StreetNetwork(graphs["walk"], "walk")
+    net = StreetNetwork.from_graph(graphs["walk"], "walk")
     spots = [(100, 0), (-200, 0), (0, 300)]
     lon = np.array([lonlat(*p)[0] for p in spots])
     lat = np.array([lonlat(*p)[1] for p in spots])
-    idx, dist, _ = net.nearest_from(*lonlat(0, 0), lon, lat, k=3)
+    idx, dist, _, _ = net.nearest_from(*lonlat(0, 0), lon, lat, k=3)
     assert list(idx) == [1, 2, 0]  # across the river is farthest although nearest in a line
     assert np.all(np.diff(dist) > 0)
 
 
 def test_service_areas_cover_what_is_within_reach(graphs):
     G = graphs["walk"]
-    net = StreetNetwork(G, "walk")
+    net = StreetNetwork.from_graph(G, "walk")
     spots = [(-200, 150), (200, 150)]
     lon = np.array([lonlat(*p)[0] for p in spots])
     lat = np.array([lonlat(*p)[1] for p in spots])
@@ -184,7 +184,7 @@ def test_from_arrays_grid_matches_networkx():
             u += [a, b]
             v += [b, a]
             w += [length, length]
-    net = StreetNetwork.from_arrays(lon, lat, np.array(u), np.array(v), np.array(w))
+    net = StreetNetwork(lon, lat, np.array(u), np.array(v), np.array(w))
     G = nx.DiGraph()
     G.add_weighted_edges_from(zip(u, v, w, strict=True), weight="length")
     stations = [0, 77, 140]
