@@ -17,7 +17,8 @@ RESULT_PROPERTIES = ("distance_m", "bearing_deg", "walk_min", "ebike_min", "open
 
 
 def _plain(value: object) -> object:
-    """JSON-safe scalars: numpy and pandas types to Python, NaN/NA to null."""
+    """JSON-safe values: numpy and pandas scalars to Python, NaN/NA to null; lists and dicts
+    (amenities, nav links, routes) pass through."""
     if value is None or value is pd.NA:
         return None
     if hasattr(value, "item") and not isinstance(value, list | tuple):
@@ -42,21 +43,17 @@ def feature_collection(rows: pd.DataFrame, fields: tuple[str, ...] | None = None
     `fields` limits the properties (small map layers); `out_crs` shifts coordinates for display
     on GCJ-02 or BD-09 base maps (GeoJSON proper is WGS-84, the default).
     """
-    extra = [c for c in ("nav", "route") if c in rows]
-    cols = [c for c in (*STATION_PROPERTIES, *RESULT_PROPERTIES, *extra)
-            if c in rows and (fields is None or c in fields or c in RESULT_PROPERTIES
-                              or c in extra)]
+    wanted = (*(fields or STATION_PROPERTIES), *RESULT_PROPERTIES, "nav", "route")
+    cols = [c for c in wanted if c in rows]
     if "route" in rows:
         rows = rows.assign(route=[_line(g, out_crs) for g in rows["route"]])
     lon, lat = from_wgs84(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float), out_crs)
     lon, lat = np.round(np.atleast_1d(lon), 6).tolist(), np.round(np.atleast_1d(lat), 6).tolist()
     feats = [{"type": "Feature", "id": rec["id"],
               "geometry": {"type": "Point", "coordinates": [x, y]},
-              "properties": {c: _plain(rec[c]) if c not in ("amenities", "nav", "route")
-                             else rec[c]
-                             for c in cols}}
-             for rec, x, y in zip(rows[[*cols, "id"] if "id" not in cols else cols]
-                                  .to_dict("records"), lon, lat, strict=True)]
+              "properties": {c: _plain(rec[c]) for c in cols}}
+             for rec, x, y in zip(rows[list(dict.fromkeys([*cols, "id"]))].to_dict("records"),
+                                  lon, lat, strict=True)]
     if out_crs != "wgs84":
         top = {**top, "coordinates_datum": out_crs}
     return {"type": "FeatureCollection", **top, "features": feats}

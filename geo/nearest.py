@@ -112,15 +112,21 @@ class NearestIndex:
         """Like `query`, with usability given as a mask (reused across many questions)."""
         qlon = np.atleast_1d(np.asarray(lon, float))
         qlat = np.atleast_1d(np.asarray(lat, float))
-        base = self._trees.get(type_)
+        if mask is not None and len(qlon) >= _BATCH_SUBTREE:
+            base, mask = self._tree(type_, mask), None
+        else:
+            base = self._tree(type_, None)
         if base is None:
             return _empty(len(qlon), k)
-        if mask is not None and len(qlon) >= _BATCH_SUBTREE:
-            ids = base.ids[mask[base.ids]]
-            if ids.size == 0:
-                return _empty(len(qlon), k)
-            base, mask = _Tree.build(self.xyz, ids), None
         return self._exact_knn(base, mask, qlon, qlat, k)
+
+    def _tree(self, type_: str | None, mask: np.ndarray | None) -> _Tree | None:
+        """The shared tree of a type, or one built on its masked stations (None if empty)."""
+        base = self._trees.get(type_)
+        if base is None or mask is None:
+            return base
+        ids = base.ids[mask[base.ids]]
+        return _Tree.build(self.xyz, ids) if ids.size else None
 
     def nearest_distance(self, lon, lat, type_: str | None, mask: np.ndarray | None = None
                          ) -> tuple[np.ndarray, np.ndarray]:
@@ -132,10 +138,7 @@ class NearestIndex:
         """
         qlon = np.atleast_1d(np.asarray(lon, float))
         qlat = np.atleast_1d(np.asarray(lat, float))
-        base = self._trees.get(type_)
-        if base is not None and mask is not None:
-            ids = base.ids[mask[base.ids]]
-            base = _Tree.build(self.xyz, ids) if ids.size else None
+        base = self._tree(type_, mask)
         if base is None:
             return np.full(len(qlon), np.inf), np.full(len(qlon), -1, np.int64)
         chord, j = base.tree.query(ecef(qlon, qlat), k=1)
@@ -174,7 +177,6 @@ class NearestIndex:
             pending = pending[~done]
             kq = min(n_pts, kq * 4)
         return idx, dist, az
-
 
     def _geodesics_at(self, sel, pending, cand, qlon, qlat, s, b) -> None:
         """Fill geodesic distance and bearing for the selected candidate slots."""

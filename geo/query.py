@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from geo.coords import check_crs, to_wgs84
+from geo.coverage import CoverageSpec
 from geo.hours import local_time
 from geo.nearest import StationFilter
 from geo.schema import AMENITIES, STATION_TYPES
@@ -165,10 +166,8 @@ def parse_weekday(param: str, raw: str | None, default: int) -> int:
 
 
 def parse_coverage(type: str | None, threshold_m: str | None, at: str | None,
-                   amenities: list[str] = (), mode: str | None = None):
+                   amenities: list[str] = (), mode: str | None = None) -> CoverageSpec:
     """A planner's coverage question (type defaults to relay, threshold to the type's)."""
-    from geo.coverage import CoverageSpec
-
     station_type = parse_choice("type", type, STATION_TYPES) or "relay"
     threshold = None
     if threshold_m is not None and str(threshold_m).strip() != "":
