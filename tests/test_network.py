@@ -169,7 +169,7 @@ def test_service_areas_cover_what_is_within_reach(graphs):
     assert not areas[0].intersects(areas[1])  # the river keeps the two catchments apart
 
 
-def test_from_arrays_grid_matches_networkx():
+def test_grid_built_from_arrays_matches_networkx():
     rng = np.random.default_rng(5)
     n = 12
     ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
