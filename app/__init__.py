@@ -20,6 +20,7 @@ def current_atlas() -> Atlas:
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: config from the environment, overridden by `config`."""
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024  # a scenario or candidate upload
     app.config.update(from_env())
     app.config.update(config or {})
     app.config["STATIONS_FRAME_ANCESTORS"] = frame_ancestors(
@@ -43,11 +44,13 @@ def create_app(config: dict | None = None) -> Flask:
         oembed,
         openapi,
         pages,
+        planner_api,
     )
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(coverage_api.bp)
+    app.register_blueprint(planner_api.bp)
     app.register_blueprint(embeds.bp)
     app.register_blueprint(oembed.bp)
     app.register_blueprint(openapi.bp)

@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from app.progress import DelayedProgress
 from geo.atlas import Atlas
@@ -181,30 +182,37 @@ def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None,
 @click.option("--at", default=None, help="Count only stations open then: ISO time or 'now'.")
 @click.option("--amenity", multiple=True, help="Required amenity; repeat for several.")
 @click.option("--top", default="10", show_default=True, help="How many gap zones to print.")
+@click.option("--min-density", default=None, help="Workers per km2 below which uncovered "
+              "cells form no gap zone (default: relay 200, health 900, fitness 1300).")
+@click.option("--group", type=click.Choice(["site", "connected"]), default="site",
+              show_default=True, help="site: zones one new station would serve; connected: "
+              "connected uncovered areas (overview).")
 @click.option("--out", default=None, metavar="FILE",
               help="Write all gap zones to FILE (.gpkg, .geojson or .csv).")
 @graph_options
 @click.pass_context
 def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | None,
-             amenity: tuple[str, ...], top: str, out: str | None, graph: str | None,
-             mode: str) -> None:
+             amenity: tuple[str, ...], top: str, min_density: str | None, group: str,
+             out: str | None, graph: str | None, mode: str) -> None:
     """Workers within reach of a station, per district, and the ranked gap zones."""
     from geo.coverage import compute_coverage
     from geo.export import format_of, write_gaps
-    from geo.query import parse_coverage, parse_int
+    from geo.query import parse_coverage, parse_int, parse_min_density
 
     spec = parse_coverage(type_, threshold, at, list(amenity), mode if graph else None)
     n_top = parse_int("top", top, 0, 1000, 10)
+    floor = parse_min_density("min-density", min_density)
     if out:
         format_of(Path(out))  # reject a bad file name before any work
     progress = DelayedProgress(total=5 if out else 4)
     atlas = progress.step("loading data", lambda: _atlas(ctx, graph, mode))
     progress.step("indexing cells", lambda: atlas.grid.neighbours)
     result = progress.step("measuring distances", lambda: compute_coverage(atlas, spec))
-    table = progress.step("finding gap zones", result.gap_table)
+    table = progress.step("finding gap zones", lambda: result.gap_table(floor, group))
     if out:
         progress.step(f"writing {out}", lambda: write_gaps(
-            result.gaps(), Path(out), **result.summary(), sample=atlas.is_sample))
+            result.gaps(None, floor, group), Path(out), **result.summary(),
+            sample=atlas.is_sample))
     progress.close()
     if atlas.is_sample:
         click.echo(SAMPLE_NOTE)
@@ -227,10 +235,11 @@ def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | No
     if n_top and len(table):
         click.echo(f"\ntop {min(n_top, len(table))} of {len(table)} gap zones:")
         click.echo(format_table(
-            ["rank", "workers", "km2", "districts", "centre (lat, lng)", "nearest m"],
+            ["rank", "workers", "km2", "districts", "site (lat, lng)", "reach m", "nearest m"],
             [[r.rank, f"{r.workers:,}", f"{r.area_km2:,.2f}", "、".join(r.districts[:3])
               + ("…" if len(r.districts) > 3 else ""),
-              f"{r.centroid_lat:.4f}, {r.centroid_lon:.4f}", f"{r.nearest_station_m:,.0f}"]
+              f"{r.site[1]:.4f}, {r.site[0]:.4f}", f"{r.max_distance_m:,.0f}",
+              "–" if pd.isna(r.nearest_station_m) else f"{r.nearest_station_m:,.0f}"]
              for r in table.head(n_top).itertuples()]))
     if out:
         click.echo(f"\nwrote {len(table)} gap zones to {out}")

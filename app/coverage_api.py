@@ -29,8 +29,10 @@ from geo.query import (
     parse_coverage,
     parse_crs,
     parse_int,
+    parse_min_density,
     parse_weekday,
 )
+from geo.zones import DEFAULT_MIN_DENSITY, GROUPS
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api")
 CACHE_SIZE = 32
@@ -42,8 +44,14 @@ _lock = threading.Lock()
 def _spec() -> CoverageSpec:
     """The coverage question from the query string."""
     a = request.args
-    spec = parse_coverage(a.get("type"), a.get("threshold_m"), a.get("at"),
-                          a.getlist("amenity"), a.get("mode"))
+    return _spec_from(a.get("type"), a.get("threshold_m"), a.get("at"), a.getlist("amenity"),
+                      a.get("mode"))
+
+
+def _spec_from(type_: str | None, threshold_m: str | None, at: str | None,
+               amenities: list[str], mode: str | None) -> CoverageSpec:
+    """A coverage question from strings (query or JSON body); the mode's graph must exist."""
+    spec = parse_coverage(type_, threshold_m, at, amenities, mode)
     require_mode(current_atlas(), spec.mode)
     return spec
 
@@ -129,7 +137,9 @@ def gaps():
     limit = parse_int("limit", request.args.get("limit"), 1, 5000, 20)
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
     result = coverage_for(_spec())
-    zones = result.gaps(limit)
+    floor = parse_min_density("min_density", request.args.get("min_density"))
+    group = parse_choice("group", request.args.get("group"), GROUPS) or "site"
+    zones = result.gaps(limit, floor, group)
     draw = parse_choice("simplify", request.args.get("simplify"), ("0", "1")) == "1"
     if (out_crs != "wgs84" or draw) and fmt != "geojson":
         raise QueryError("out_crs" if out_crs != "wgs84" else "simplify",
@@ -137,7 +147,9 @@ def gaps():
     if out_crs != "wgs84" or draw:
         zones = zones.set_geometry(_for_drawing(np.asarray(zones.geometry.array), out_crs,
                                                 draw))
-    top = {**_meta(result), "summary": result.summary(), "total_zones": len(result.gap_table())}
+    top = {**_meta(result), "group": group,
+           "min_density": DEFAULT_MIN_DENSITY[result.spec.type] if floor is None else floor,
+           "summary": result.summary(), "total_zones": len(result.zones(floor, group).site)}
     data = gaps_bytes(zones, fmt, **top)
     if fmt == "geojson" and request.args.get("download") != "1":
         return Response(data, mimetype="application/geo+json")
@@ -159,13 +171,17 @@ def cells():
                                  "zoom in")
     polys = shift_geometries(grid.polygons(idx), out_crs)
     dist = result.distance_m[idx]
+    from app.planner_api import cell_access
+
+    score = cell_access(result.spec)[idx]
     feats = [{"type": "Feature", "id": grid.h3[i],
               "geometry": {"type": "Polygon",
                            "coordinates": [np.round(np.asarray(p.exterior.coords), 6).tolist()]},
               "properties": {"h3": grid.h3[i], "workers": int(result.served[i]),
                              "distance_m": round(float(d), 1) if np.isfinite(d) else None,
-                             "covered": bool(result.covered[i])}}
-             for i, p, d in zip(idx, polys, dist, strict=True)]
+                             "covered": bool(result.covered[i]),
+                             "access": float(f"{s:.4g}")}}
+             for i, p, d, s in zip(idx, polys, dist, score, strict=True)]
     return Response(current_app.json.dumps({**_meta(result), "type": "FeatureCollection",
                                             "count": len(feats), "features": feats}),
                     mimetype="application/geo+json")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, url_for
 
+from geo.access import DECAYS
+from geo.plan import K_MAX as PLAN_K_MAX
 from geo.query import DISTANCE_MODES, K_MAX, THRESHOLD_RANGE_M
 from geo.schema import AMENITIES, STATION_TYPES
+from geo.zones import GROUPS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -36,6 +39,33 @@ THRESHOLD = _q("threshold_m", "Service distance in metres (default: relay 1000, 
                                   "maximum": THRESHOLD_RANGE_M[1]})
 BBOX = _q("bbox", "min_lng,min_lat,max_lng,max_lat (WGS-84).", {"type": "string"})
 COVERAGE = [TYPE, THRESHOLD, AT, AMENITY, MODE]
+MIN_DENSITY = _q("min_density", "Workers per km2 below which uncovered cells form no zone "
+                 "(default: relay 200, health 900, fitness 1300).",
+                 {"type": "number", "minimum": 0})
+PLAN = [*COVERAGE, MIN_DENSITY,
+        _q("k", "How many sites.", {"type": "integer", "minimum": 1, "maximum": PLAN_K_MAX,
+                                    "default": 10}),
+        _q("candidates", "cells: every demand-cell centre; extend_hours: stations closed at "
+                         "`at` (needs at).", {"type": "string",
+                                              "enum": ["cells", "extend_hours"]}),
+        _q("exact", "1: exact MIP (HiGHS, 60 s limit) instead of greedy.",
+           {"type": "string", "enum": ["0", "1", "true", "false"]}),
+        _q("format", "json (default); geojson or csv downloads the sites.",
+           {"type": "string", "enum": ["json", "geojson", "csv"]})]
+PLAN_BODY = {"type": "object", "properties": {
+    **{p["name"]: p["schema"] for p in PLAN if p["name"] != "candidates"},
+    "candidates": {"description": "cells, extend_hours, or a GeoJSON FeatureCollection of "
+                                  "points (at most 20,000)",
+                   "oneOf": [{"type": "string", "enum": ["cells", "extend_hours"]},
+                             {"type": "object"}]}}}
+SCENARIO_BODY = {"type": "object", "properties": {
+    **{p["name"]: p["schema"] for p in [*COVERAGE, MIN_DENSITY]},
+    "add": {"type": "array", "items": {"type": "array", "items": {"type": "number"},
+                                       "minItems": 2, "maxItems": 2},
+            "description": "New stations at [lng, lat] (WGS-84), open 24/7."},
+    "remove": {"type": "array", "items": {"type": "string"}, "description": "Station ids."},
+    "hours": {"type": "object", "additionalProperties": {"type": "string"},
+              "description": "Station id -> new opening_hours, e.g. 24/7."}}}
 
 ERROR = {"description": "A bad parameter: `error` says what is wrong, `param` names it.",
          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -84,8 +114,12 @@ def document() -> dict:
             "/api/coverage/hourly": _get("Coverage at each hour of a weekday", [
                 *[p for p in COVERAGE if p["name"] != "at"],
                 _q("weekday", "0-6 (Monday = 0) or mo..su.", {"type": "string"})], JSON),
-            "/api/gaps": _get("Ranked gap zones", [
-                *COVERAGE, _q("limit", "How many zones.", {"type": "integer", "minimum": 1,
+            "/api/gaps": _get("Ranked gap zones: station-sized (group=site) or connected", [
+                *COVERAGE, MIN_DENSITY,
+                _q("group", "site: the uncovered dense cells one new station would serve, "
+                            "peeled greedily; connected: connected uncovered areas (overview).",
+                   {"type": "string", "enum": list(GROUPS), "default": "site"}),
+                _q("limit", "How many zones.", {"type": "integer", "minimum": 1,
                                                            "maximum": 5000, "default": 20}),
                 _q("format", "Output format.", {"type": "string",
                                                 "enum": ["geojson", "csv", "gpkg"]}),
@@ -99,6 +133,24 @@ def document() -> dict:
                                             True), *COVERAGE, OUT_CRS], GEOJSON),
             "/api/service-areas": _get("Station catchments along the street network",
                                        [*COVERAGE, OUT_CRS], GEOJSON),
+            "/api/plan": {**_get("Where to add k stations (or which closed stations to "
+                                 "keep open): maximal covering", PLAN, JSON),
+                          "post": {"summary": "The same, with candidate points uploaded",
+                                   "requestBody": {"required": True, "content": {
+                                       "application/json": {"schema": PLAN_BODY}}},
+                                   "responses": {"200": JSON, "400": ERROR}}},
+            "/api/scenario": {"post": {
+                "summary": "Coverage before and after adding, removing or re-timing stations",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": SCENARIO_BODY}}},
+                "responses": {"200": JSON, "400": ERROR}}},
+            "/api/access": _get("Station load (2SFCA / E2SFCA)", [
+                TYPE, THRESHOLD, AT, AMENITY,
+                _q("decay", "none: 2SFCA; gaussian: E2SFCA, sigma = threshold / 2.",
+                   {"type": "string", "enum": list(DECAYS), "default": "none"}),
+                _q("max_per_seat", "Workers in reach per seat above which a station is "
+                                   "overloaded (default: relay 500, health 5000, fitness 1200).",
+                   {"type": "number", "minimum": 1})], GEOJSON),
             "/api/openapi.json": {"get": {"summary": "This document",
                                           "responses": {"200": JSON}}},
         },

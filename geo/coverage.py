@@ -19,8 +19,17 @@ import pandas as pd
 
 from geo.atlas import Atlas
 from geo.cells import CellGrid
-from geo.nearest import StationFilter
+from geo.nearest import NearestIndex, StationFilter
 from geo.schema import SERVES
+from geo.siting import CoverageSets, straight_sets
+from geo.zones import (
+    DEFAULT_MIN_DENSITY,
+    Zones,
+    connected_zones,
+    dense_gap_cells,
+    site_zones,
+    zone_table,
+)
 
 DEFAULT_THRESHOLDS_M = {"relay": 1000.0, "health": 3000.0, "fitness": 2000.0}
 REFERENCE_MONDAY = date(2026, 11, 23)  # hourly curves are evaluated in this ordinary week
@@ -83,7 +92,9 @@ class CoverageResult:
     distance_m: np.ndarray
     station: np.ndarray
     stations_usable: int
+    network: object | None = None  # the StreetNetwork distances were measured on, if any
     served: np.ndarray = field(init=False)
+    _zone_cache: dict = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.served = self.grid.served(SERVES[self.spec.type])
@@ -124,97 +135,98 @@ class CoverageResult:
         return table[["code", "name", "name_en", "workers", "covered", "uncovered",
                       "share_covered"]].sort_values("share_covered", kind="stable")
 
-    @cached_property
-    def _zones(self) -> tuple[np.ndarray, np.ndarray]:
-        """(uncovered cell indices, their zone label), zones numbered by rank from 0."""
-        gap = np.flatnonzero(~self.covered & (self.served > 0))
-        labels = self.grid.components(gap)
-        if gap.size == 0:
-            return gap, labels
-        workers = np.bincount(labels, weights=self.served[gap])
-        rank_of = np.empty_like(workers, dtype=np.int64)
-        rank_of[np.argsort(-workers, kind="stable")] = np.arange(len(workers))
-        return gap, rank_of[labels]
+    def zones(self, min_density: float | None = None, group: str = "site") -> Zones:
+        """Gap zones of worker-dense uncovered cells (cached per density floor and grouping)."""
+        floor = DEFAULT_MIN_DENSITY[self.spec.type] if min_density is None else min_density
+        key = (float(floor), group)
+        if key not in self._zone_cache:
+            g = self.grid
+            cells = dense_gap_cells(self.covered, self.served, g.area_m2, floor)
+            if group == "connected":
+                z = connected_zones(cells, g.components(cells), self.served, g.lon, g.lat)
+            else:
+                z = site_zones(cells, self.served, self.sets_to)
+            self._zone_cache[key] = z
+        return self._zone_cache[key]
 
-    def gap_table(self) -> pd.DataFrame:
-        """One row per gap zone: rank, workers, area, districts, centroid, nearest station."""
-        gap, zone = self._zones
-        cols = ["rank", "workers", "cells", "area_km2", "districts", "centroid_lon",
-                "centroid_lat", "nearest_station_m", "nearest_station_id"]
-        if gap.size == 0:
-            return pd.DataFrame(columns=cols)
+    def sets_to(self, targets: np.ndarray) -> CoverageSets:
+        """For every cell centre as a candidate site, the target cells within the threshold:
+        straight, or along the street network when the result was measured that way."""
         g = self.grid
-        n = zone.max() + 1
-        cells = np.bincount(zone, minlength=n)
-        workers = np.bincount(zone, weights=self.served[gap], minlength=n)
-        area = np.bincount(zone, weights=g.area_m2[gap], minlength=n) / 1e6
-        lon = np.bincount(zone, weights=g.lon[gap], minlength=n) / cells
-        lat = np.bincount(zone, weights=g.lat[gap], minlength=n) / cells
-        frame = pd.DataFrame({"zone": zone, "d": self.distance_m[gap],
-                              "st": self.station[gap], "district": g.district[gap]})
-        nearest = frame.sort_values("d", kind="stable").groupby("zone").first()
-        names = self.districts.set_index("code")["name"].to_dict()
-        dists = frame.groupby("zone")["district"].agg(lambda s: sorted(set(s)))
-        return pd.DataFrame({
-            "rank": np.arange(1, n + 1), "workers": workers.astype(np.int64), "cells": cells,
-            "area_km2": area.round(3),
-            "districts": [[names.get(c, c) for c in dists[z]] for z in range(n)],
-            "centroid_lon": lon.round(6), "centroid_lat": lat.round(6),
-            "nearest_station_m": nearest["d"].reindex(range(n)).round(1)
-            .replace([np.inf, -np.inf], np.nan).to_numpy(),  # unreachable: no distance
-            "nearest_station_id": nearest["st"].reindex(range(n)).to_numpy()})
+        if self.network is None:
+            return straight_sets(g.lon, g.lat, g.lon[targets], g.lat[targets],
+                                 self.spec.threshold)
+        return self.network.within(g.lon, g.lat, g.lon[targets], g.lat[targets],
+                                   self.spec.threshold)
 
-    def gaps(self, limit: int | None = None) -> gpd.GeoDataFrame:
+    def gap_table(self, min_density: float | None = None, group: str = "site") -> pd.DataFrame:
+        """One row per gap zone: rank, workers, cells, area, site, reach, districts, nearest."""
+        g = self.grid
+        names = self.districts.set_index("code")["name"].to_dict()
+        return zone_table(self.zones(min_density, group), self.served, g.area_m2, g.lon, g.lat,
+                          g.district, names, self.distance_m)
+
+    def gaps(self, limit: int | None = None, min_density: float | None = None,
+             group: str = "site") -> gpd.GeoDataFrame:
         """The top `limit` gap zones with their dissolved polygons (WGS-84)."""
-        table = self.gap_table()
+        table = self.gap_table(min_density, group)
         if limit is not None:
             table = table.head(limit)
-        gap, zone = self._zones
-        geoms = [self.grid.dissolve(gap[zone == r - 1]) for r in table["rank"]]
+        z = self.zones(min_density, group)
+        geoms = [self.grid.dissolve(z.cells[z.label == r - 1]) for r in table["rank"]]
         return gpd.GeoDataFrame(table, geometry=geoms, crs="EPSG:4326")
 
 
-def _distances(atlas: Atlas, grid: CellGrid, spec: CoverageSpec, mask: np.ndarray | None,
+def _distances(index: NearestIndex, ids: np.ndarray, grid: CellGrid, spec: CoverageSpec,
+               mask: np.ndarray | None, network=None,
                snapped: tuple[np.ndarray, np.ndarray] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Metres from every cell centre to its nearest usable station: straight (geodesic to
     < 1 mm) or along the street network (one multi-source Dijkstra, access legs included)."""
-    if spec.mode == "straight":
-        dist, idx = atlas.index.nearest_distance(grid.lon, grid.lat, spec.type, mask)
+    if network is None:
+        dist, idx = index.nearest_distance(grid.lon, grid.lat, spec.type, mask)
     else:
-        net = atlas.network(spec.mode)
-        usable = _usable_ids(atlas, spec, mask)
-        reach = net.reach(atlas.index.lon[usable], atlas.index.lat[usable])
-        node, leg = snapped if snapped is not None else net.snap(grid.lon, grid.lat)
-        dist, local = net.distances_at(reach, node, leg)
+        usable = usable_rows(index, spec.type, mask)
+        reach = network.reach(index.lon[usable], index.lat[usable])
+        node, leg = snapped if snapped is not None else network.snap(grid.lon, grid.lat)
+        dist, local = network.distances_at(reach, node, leg)
         idx = np.where(local >= 0, usable[np.maximum(local, 0)], -1)
-    ids = atlas.stations["id"].to_numpy(object)
     station = np.where(idx >= 0, ids[np.maximum(idx, 0)], None)
     return dist, station
 
 
-def _usable_ids(atlas: Atlas, spec: CoverageSpec, mask: np.ndarray | None) -> np.ndarray:
-    """Row numbers of the stations of the spec's type that pass the mask."""
-    of_type = atlas.index.types == spec.type
+def usable_rows(index: NearestIndex, type_: str, mask: np.ndarray | None) -> np.ndarray:
+    """Row numbers of the stations of a type that pass the mask."""
+    of_type = index.types == type_
     return np.flatnonzero(of_type if mask is None else mask & of_type)
 
 
-def _mask(atlas: Atlas, spec: CoverageSpec) -> np.ndarray | None:
+def usable_mask(index: NearestIndex, spec: CoverageSpec) -> np.ndarray | None:
     """Usable-station mask, or None when only the type matters (the shared tree serves)."""
     if not spec.amenities and spec.at is None:
         return None
-    return atlas.index.usable(spec.station_filter)
+    return index.usable(spec.station_filter)
+
+
+def coverage_of(index: NearestIndex, ids: np.ndarray, grid: CellGrid, districts: pd.DataFrame,
+                spec: CoverageSpec, network=None, mask: np.ndarray | None = None
+                ) -> CoverageResult:
+    """Coverage of every demand cell by the stations in `index` (ids: their ids, same order);
+    `mask` overrides which stations are usable (by default: the spec's filter)."""
+    if spec.type not in SERVES:
+        raise ValueError(f"unknown station type {spec.type!r}")
+    if mask is None:
+        mask = usable_mask(index, spec)
+    dist, station = _distances(index, ids, grid, spec, mask, network)
+    usable = len(usable_rows(index, spec.type, mask))
+    return CoverageResult(spec, grid, districts, dist, station, usable, network)
 
 
 def compute_coverage(atlas: Atlas, spec: CoverageSpec) -> CoverageResult:
-    """Coverage for one question over every demand cell at once."""
-    if spec.type not in SERVES:
-        raise ValueError(f"unknown station type {spec.type!r}")
-    grid = atlas.grid
-    mask = _mask(atlas, spec)
-    dist, station = _distances(atlas, grid, spec, mask)
-    usable = len(_usable_ids(atlas, spec, mask))
-    return CoverageResult(spec, grid, atlas.districts, dist, station, usable)
+    """Coverage for one question over the atlas's stations and demand."""
+    network = None if spec.mode == "straight" else atlas.network(spec.mode)
+    return coverage_of(atlas.index, atlas.stations["id"].to_numpy(object), atlas.grid,
+                       atlas.districts, spec, network)
 
 
 def weekday_date(weekday: int) -> date:
@@ -228,15 +240,16 @@ def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFr
     served = grid.served(SERVES[spec.type])
     total = int(served.sum())
     day = datetime.combine(weekday_date(weekday), datetime.min.time())
-    snapped = None if spec.mode == "straight" else atlas.network(spec.mode).snap(grid.lon,
-                                                                                   grid.lat)
+    network = None if spec.mode == "straight" else atlas.network(spec.mode)
+    snapped = None if network is None else network.snap(grid.lon, grid.lat)
+    ids = atlas.stations["id"].to_numpy(object)
     rows, done = [], {}
     for hour in range(24):
         at = day + timedelta(hours=hour)
         mask = atlas.index.usable(replace(spec.station_filter, open_at=at))
         key = mask.tobytes()
         if key not in done:
-            dist, _ = _distances(atlas, grid, spec, mask, snapped)
+            dist, _ = _distances(atlas.index, ids, grid, spec, mask, network, snapped)
             covered = int(served[dist <= spec.threshold].sum())
             done[key] = covered
         rows.append({"hour": hour, "at": at.isoformat(timespec="minutes"),
@@ -248,7 +261,7 @@ def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFr
 def station_service_areas(atlas: Atlas, spec: CoverageSpec) -> gpd.GeoDataFrame:
     """Every usable station's street catchment within the threshold, all from one pass."""
     net = atlas.network(spec.mode)
-    usable = _usable_ids(atlas, spec, _mask(atlas, spec))
+    usable = usable_rows(atlas.index, spec.type, usable_mask(atlas.index, spec))
     reach = net.reach(atlas.index.lon[usable], atlas.index.lat[usable])
     areas = net.service_areas(reach, spec.threshold, len(usable))
     keep = np.flatnonzero([a is not None for a in areas])

@@ -45,6 +45,15 @@ def ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
                             n * (1.0 - _E2) * np.sin(phi)])
 
 
+def chord_to_arc(chord: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Surface distance from a chord: c + c^3 / (24 R^2), R the Gaussian radius at `lat`;
+    within a millimetre of the WGS-84 geodesic up to ~50 km, with no geodesic call."""
+    s2 = np.sin(np.radians(np.asarray(lat, float))) ** 2
+    radius = _A * np.sqrt(1.0 - _E2) / (1.0 - _E2 * s2)
+    chord = np.asarray(chord, float)
+    return chord + chord**3 / (24.0 * radius**2)
+
+
 def geodesic(lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
     """WGS-84 geodesic distance (m) and initial bearing (deg, 0-360) between point arrays."""
     az, _, dist = GEOD.inv(np.asarray(lon1, float), np.asarray(lat1, float),
@@ -143,9 +152,7 @@ class NearestIndex:
             return np.full(len(qlon), np.inf), np.full(len(qlon), -1, np.int64)
         chord, j = base.tree.query(ecef(qlon, qlat), k=1)
         found = j < base.tree.n
-        s2 = np.sin(np.radians(qlat)) ** 2
-        radius = _A * np.sqrt(1.0 - _E2) / (1.0 - _E2 * s2)
-        dist = np.where(found, chord + chord**3 / (24.0 * radius**2), np.inf)
+        dist = np.where(found, chord_to_arc(np.where(found, chord, 0.0), qlat), np.inf)
         return dist, np.where(found, base.ids[np.minimum(j, base.tree.n - 1)], -1)
 
     def _exact_knn(self, t: _Tree, mask: np.ndarray | None, qlon: np.ndarray,

@@ -335,6 +335,36 @@ class StreetNetwork:
             pts = pts[::-1]
         return pts
 
+    def within(self, src_lon, src_lat, dst_lon, dst_lat, threshold_m: float,
+               chunk_cells: int = 20_000_000):
+        """Coverage sets along the streets: for each source (a candidate site), the targets
+        (demand points) whose street distance *to* it is within the threshold.
+
+        A street distance is never shorter than the straight one, so only the straight pairs
+        are checked; bounded Dijkstra runs from the distinct source nodes, a chunk at a time.
+        """
+        from geo.siting import CoverageSets, straight_sets
+
+        pairs = straight_sets(src_lon, src_lat, dst_lon, dst_lat, threshold_m)
+        src = np.repeat(np.arange(pairs.n_sources), np.diff(pairs.indptr))
+        dst = pairs.indices
+        s_node, s_leg = self.snap(src_lon, src_lat)
+        d_node, d_leg = self.snap(dst_lon, dst_lat)
+        ok = (s_node[src] >= 0) & (d_node[dst] >= 0)
+        src, dst = src[ok], dst[ok]
+        nodes, which = np.unique(s_node[src], return_inverse=True)
+        dist = np.full(len(src), np.inf)
+        step = max(1, chunk_cells // max(len(self), 1))
+        for lo in range(0, len(nodes), step):
+            d = dijkstra(self.csr_t, directed=True, indices=nodes[lo:lo + step],
+                         limit=threshold_m)
+            sel = np.flatnonzero((which >= lo) & (which < lo + step))
+            dist[sel] = d[which[sel] - lo, d_node[dst[sel]]]
+        dist += s_leg[src] + d_leg[dst]
+        keep = dist <= threshold_m
+        return CoverageSets.from_pairs(src[keep], dst[keep], dist[keep], pairs.n_sources,
+                                       pairs.n_targets)
+
     def service_areas(self, reach: Reach, threshold_m: float, n_stations: int,
                       buffer_m: float = 30.0) -> np.ndarray:
         """Per station, the streets it is nearest to within the threshold, as a polygon: the

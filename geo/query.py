@@ -165,6 +165,16 @@ def parse_weekday(param: str, raw: str | None, default: int) -> int:
     raise QueryError(param, f"{param} must be 0-6 (Monday = 0) or mo..su, got {raw!r}")
 
 
+MIN_DENSITY_MAX = 1_000_000.0
+
+
+def parse_min_density(param: str, raw: str | None) -> float | None:
+    """Workers per km2 for the gap-zone density floor; None means the type's default."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    return parse_float(param, raw, 0.0, MIN_DENSITY_MAX)
+
+
 def parse_coverage(type: str | None, threshold_m: str | None, at: str | None,
                    amenities: list[str] = (), mode: str | None = None) -> CoverageSpec:
     """A planner's coverage question (type defaults to relay, threshold to the type's)."""

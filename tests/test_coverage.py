@@ -118,11 +118,11 @@ def test_gap_zones_dissolve_two_separate_gaps_one_l_shaped():
     dist = np.array([5000.0 if ij in gap_cells else 10.0 for ij in grid_ij])
     result = CoverageResult(CoverageSpec("relay"), atlas.grid, atlas.districts, dist,
                             np.array(["far"] * len(cells), dtype=object), 1)
-    table = result.gap_table()
+    table = result.gap_table(min_density=0, group="connected")
     assert len(table) == 2
     assert table["cells"].tolist() == [4, 8]  # the dense block ranks first
     assert table["workers"].tolist() == [400, 80]
-    zones = result.gaps()
+    zones = result.gaps(min_density=0, group="connected")
     by_hand = {1: block, 2: l_shape}
     cell_area = {c: h3.cell_area(c, "m^2") for c in cells}
     for rank, members in by_hand.items():
@@ -138,9 +138,12 @@ def test_gap_zones_dissolve_two_separate_gaps_one_l_shaped():
     l_geom = zones.geometry[zones["rank"] == 2].iloc[0]
     assert l_geom.area < 0.8 * l_geom.convex_hull.area  # really an L, not a blob
     assert not zones.geometry.iloc[0].intersects(zones.geometry.iloc[1])
+    # the overview's site is the zone's cell nearest its worker-weighted centre
     centroid = np.mean([h3.cell_to_latlng(c) for c in local_cells(sorted(block))], axis=0)
-    assert zones["centroid_lat"].iloc[0] == pytest.approx(centroid[0], abs=1e-6)
-    assert zones["centroid_lon"].iloc[0] == pytest.approx(centroid[1], abs=1e-6)
+    lng, lat = zones["site"].iloc[0]
+    assert h3.latlng_to_cell(lat, lng, 9) in set(local_cells(sorted(block)))
+    assert abs(lat - centroid[0]) < 0.002 and abs(lng - centroid[1]) < 0.002
+    assert table["districts"].tolist() == [["黄浦区"], ["黄浦区"]]
 
 
 def test_hourly_coverage_falls_when_office_hours_close(patch):

@@ -219,9 +219,16 @@ def test_real_yangpu_extract_routes_couriers(tmp_path):
 def test_unreachable_gap_zones_serialise_as_valid_json(town, town_stations):
     app = create_app({"STATIONS_DATA": str(town_stations), "STATIONS_TILES": "none",
                       "STATIONS_GRAPH_WALK": str(town)})
-    r = app.test_client().get("/api/gaps?type=relay&limit=5000&mode=walk")
-    body = json.loads(r.get_data(as_text=True))  # strict JSON: no Infinity / NaN tokens
-    assert "Infinity" not in r.get_data(as_text=True) and "NaN" not in r.get_data(as_text=True)
-    nearest = [f["properties"]["nearest_station_m"] for f in body["features"]]
-    assert None in nearest  # zones with no street to any station
-    assert all(d is None or d > 0 for d in nearest)
+    for group in ("connected", "site"):
+        r = app.test_client().get(f"/api/gaps?type=relay&limit=5000&mode=walk&group={group}"
+                                  "&min_density=0")
+        text = r.get_data(as_text=True)
+        body = json.loads(text)  # strict JSON: no Infinity / NaN tokens
+        assert "Infinity" not in text and "NaN" not in text
+        nearest = [f["properties"]["nearest_station_m"] for f in body["features"]]
+        assert all(d is None or d > 0 for d in nearest)
+        if group == "connected":
+            assert None in nearest  # zones with no street to any station
+        else:  # a site zone is reached along streets from its site
+            reach = [f["properties"]["max_distance_m"] for f in body["features"]]
+            assert body["features"] and all(0 <= d <= 1000 for d in reach)

@@ -18,14 +18,19 @@ def test_documented_parameters_are_the_ones_the_code_reads(app, client):
     """Each query parameter the API source reads appears in its route's description."""
     import inspect
 
-    from app import api, coverage_api
+    from app import api, coverage_api, planner_api
 
     doc = client.get("/api/openapi.json").get_json()
     documented = {name for path in doc["paths"].values() for op in path.values()
                   for name in (p["name"] for p in op.get("parameters", []))}
-    source = inspect.getsource(api) + inspect.getsource(coverage_api)
+    documented |= {name for path in doc["paths"].values() for op in path.values()
+                   for name in op.get("requestBody", {}).get("content", {}).get(
+                       "application/json", {}).get("schema", {}).get("properties", {})}
+    source = inspect.getsource(api) + inspect.getsource(coverage_api) + \
+        inspect.getsource(planner_api)
     read = set(re.findall(r'args\.get(?:list)?\("(\w+)"', source))
     read |= set(re.findall(r'a\.get(?:list)?\("(\w+)"', source))
+    read |= set(re.findall(r'args\.get(?:list)?\("(\w+)"', source))
     assert read and read <= documented
 
 

@@ -1,0 +1,115 @@
+"""A planner's answer: where to add k stations, or which closed stations to keep open, with
+the marginal-gain curve and before/after coverage. Built on a coverage result (arrays), so
+the web app, the CLI and notebooks call the same code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo.coverage import CoverageResult
+from geo.districts import district_of
+from geo.query import QueryError
+from geo.siting import CoverageSets, MaximalCovering, gain_curve, straight_sets
+
+K_MAX = 500
+CURVE_TARGET = 0.95
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate sites (WGS-84) and, for existing stations, their ids."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    station_id: np.ndarray | None = None
+    kind: str = "cells"  # cells | file | extend_hours
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Chosen sites, the curve, and the solver's report."""
+
+    sites: pd.DataFrame
+    curve: list[dict]
+    solver: dict
+    covered_before: int
+    total: int
+
+
+def uncovered_weights(result: CoverageResult, min_density: float = 0.0) -> np.ndarray:
+    """Workers per cell that a new station could still win (0 where covered or too sparse)."""
+    density = result.served / (result.grid.area_m2 / 1e6)
+    keep = ~result.covered & (density >= min_density)
+    return np.where(keep, result.served, 0)
+
+
+def candidate_sets(result: CoverageResult, cand: Candidates, targets: np.ndarray
+                   ) -> CoverageSets:
+    """For each candidate, the target cells within the threshold (straight or by street)."""
+    g = result.grid
+    if result.network is None:
+        return straight_sets(cand.lon, cand.lat, g.lon[targets], g.lat[targets],
+                             result.spec.threshold)
+    return result.network.within(cand.lon, cand.lat, g.lon[targets], g.lat[targets],
+                                 result.spec.threshold)
+
+
+def plan_sites(result: CoverageResult, cand: Candidates, k: int, districts,
+               exact: bool = False, min_density: float = 0.0,
+               curve_max: int = K_MAX, time_limit: float = 60.0) -> Plan:
+    """k sites among the candidates that win the most uncovered workers, plus the greedy
+    curve up to the share CURVE_TARGET (or curve_max sites)."""
+    if not 1 <= k <= K_MAX:
+        raise QueryError("k", f"k must be between 1 and {K_MAX}, got {k}")
+    if len(cand.lon) == 0:
+        raise QueryError("candidates", "there are no candidate sites to choose from")
+    weights = uncovered_weights(result, min_density)
+    targets = np.flatnonzero(weights > 0)
+    mc = MaximalCovering(candidate_sets(result, cand, targets), weights[targets])
+    sol = mc.solve(k, exact=exact, time_limit=time_limit)
+    total = int(result.served.sum())
+    before = int(result.served[result.covered].sum())
+    curve_sol = mc.greedy(max(k, curve_max), polish=False)
+    curve = gain_curve(curve_sol.gains, before, total)
+    reach = next((i for i, c in enumerate(curve) if (c["share"] or 0) >= CURVE_TARGET), None)
+    curve = curve[:max(k, reach or 0) + 1]
+    lon, lat = cand.lon[sol.sites], cand.lat[sol.sites]
+    codes = district_of(districts, lon, lat)
+    names = districts.set_index("code")["name"].to_dict()
+    covered = before + np.cumsum(sol.gains)
+    sites = pd.DataFrame({
+        "rank": np.arange(1, len(sol.sites) + 1), "gain": sol.gains, "covered": covered,
+        "share": np.round(covered / total, 4) if total else np.nan,
+        "district": [names.get(c, "") if c else "" for c in codes],
+        "lon": np.round(lon, 6), "lat": np.round(lat, 6)})
+    if cand.station_id is not None:
+        sites["station_id"] = cand.station_id[sol.sites]
+    solver = {"method": sol.method, "optimal": bool(sol.optimal), "gap": sol.gap,
+              "seconds": round(sol.seconds, 3), "candidates": kind_count(cand),
+              "coverable": mc.coverable(), "curve_target": CURVE_TARGET,
+              "curve_method": "greedy"}
+    return Plan(sites, curve, solver, before, total)
+
+
+def kind_count(cand: Candidates) -> dict:
+    """What the candidates were, for the answer's record."""
+    return {"kind": cand.kind, "count": len(cand.lon)}
+
+
+def closed_stations(index, ids: np.ndarray, result: CoverageResult) -> Candidates:
+    """Stations of the type (with the amenities) that are closed at the result's time."""
+    spec = result.spec
+    if spec.at is None:
+        raise QueryError("at", "keeping stations open needs a time: give at=2026-11-24T21:00")
+    usable = index.usable(spec.station_filter)
+    anytime = index.usable(type(spec.station_filter)(spec.type, spec.amenities, None))
+    closed = np.flatnonzero(anytime & ~usable)
+    return Candidates(index.lon[closed], index.lat[closed], ids[closed], "extend_hours")
+
+
+def cell_candidates(result: CoverageResult) -> Candidates:
+    """Every demand-cell centre as a possible new site."""
+    return Candidates(result.grid.lon, result.grid.lat, None, "cells")
