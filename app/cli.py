@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 
 from app.progress import DelayedProgress
@@ -243,6 +244,175 @@ def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | No
              for r in table.head(n_top).itertuples()]))
     if out:
         click.echo(f"\nwrote {len(table)} gap zones to {out}")
+
+
+def _coverage_steps(ctx, spec, graph, mode, progress):
+    """Load the data and measure coverage, as progress steps."""
+    from geo.coverage import compute_coverage
+
+    atlas = progress.step("loading data", lambda: _atlas(ctx, graph, mode))
+    result = progress.step("measuring distances", lambda: compute_coverage(atlas, spec))
+    return atlas, result
+
+
+@cli.command()
+@click.option("--type", "type_", default="relay", show_default=True,
+              help="relay, health or fitness.")
+@click.option("--k", default="10", show_default=True, help="How many sites (1-500).")
+@click.option("--threshold", default=None, help="Service distance in metres.")
+@click.option("--at", default=None, help="Count only stations open then: ISO time or 'now'.")
+@click.option("--min-density", default=None, help="Only cells with at least this many "
+              "workers per km2 count as demand (default 0: every uncovered worker).")
+@click.option("--candidates", "cand_file", default=None, metavar="FILE",
+              help="Candidate sites (GeoJSON points, WGS-84) instead of every cell centre.")
+@click.option("--extend-hours", is_flag=True, help="Choose among stations closed at --at "
+              "which to keep open (24/7) instead of new sites.")
+@click.option("--exact", is_flag=True, help="Exact MIP with HiGHS (60 s limit).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--out", default=None, metavar="FILE", help="Write the sites (.geojson, .csv, "
+              ".gpkg).")
+@graph_options
+@click.pass_context
+def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exact, as_json,
+         out, graph, mode):
+    """Where to add k stations (maximal covering), or which closed ones to keep open."""
+    import geopandas as gpd
+
+    from geo.export import format_of, sites_bytes
+    from geo.plan import K_MAX, Candidates, cell_candidates, closed_stations, plan_sites
+    from geo.query import parse_coverage, parse_int, parse_min_density
+
+    spec = parse_coverage(type_, threshold, at, [], mode if graph else None)
+    n = parse_int("k", k, 1, K_MAX, 10)
+    floor = parse_min_density("min-density", min_density) or 0.0
+    if out:
+        format_of(Path(out))
+    progress = DelayedProgress(total=3)
+    atlas, result = _coverage_steps(ctx, spec, graph, mode, progress)
+    if extend_hours:
+        cand = closed_stations(atlas.index, atlas.stations["id"].to_numpy(object), result)
+    elif cand_file:
+        pts = gpd.read_file(cand_file)
+        if pts.empty or not (pts.geom_type == "Point").all():
+            raise click.UsageError(f"{cand_file}: candidates must be points")
+        cand = Candidates(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), None, "file")
+    else:
+        cand = cell_candidates(result)
+    answer = progress.step("choosing sites", lambda: plan_sites(
+        result, cand, n, atlas.districts, exact=exact, min_density=floor))
+    progress.close()
+    if out:
+        data = sites_bytes(answer.sites, format_of(Path(out)), sample=atlas.is_sample)
+        tmp = Path(out).with_name(Path(out).name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(Path(out))
+    if as_json:
+        click.echo(json.dumps({"sites": answer.sites.to_dict("records"), "curve": answer.curve,
+                               "solver": answer.solver, "sample": atlas.is_sample},
+                              ensure_ascii=False, default=str))
+        return
+    if atlas.is_sample:
+        click.echo(SAMPLE_NOTE)
+    s = answer.solver
+    click.echo(f"{len(answer.sites)} sites by {s['method']} in {s['seconds']} s"
+               + (" (proven optimal)" if s["optimal"] else "")
+               + ("" if s["gap"] is None else f", MIP gap {s['gap']:.2%}"))
+    cols = ["rank", "gain", "covered", "share", "district", "lat", "lon"]
+    cols += ["station_id"] if "station_id" in answer.sites else []
+    click.echo(format_table(cols, answer.sites[cols].values.tolist()))
+    last = answer.curve[-1]
+    reached = "reach" if last["share"] >= answer.solver["curve_target"] else "reach only"
+    click.echo(f"\ncurve: {len(answer.curve) - 1} greedy sites {reached} {last['share']:.1%}")
+    if out:
+        click.echo(f"wrote {len(answer.sites)} sites to {out}")
+
+
+@cli.command()
+@click.option("--type", "type_", default="relay", show_default=True)
+@click.option("--threshold", default=None, help="Service distance in metres.")
+@click.option("--at", default=None, help="Count only stations open then.")
+@click.option("--add", multiple=True, metavar="LNG,LAT", help="A new station (repeat).")
+@click.option("--remove", multiple=True, metavar="ID", help="Close a station (repeat).")
+@click.option("--hours", multiple=True, metavar="ID=HOURS", help="New opening hours, e.g. "
+              "relay-0001=24/7 (repeat).")
+@click.pass_context
+def scenario(ctx, type_, threshold, at, add, remove, hours):
+    """Coverage before and after adding, removing or re-timing stations."""
+    from geo import scenario as sc
+    from geo.query import parse_coverage, parse_float
+
+    spec = parse_coverage(type_, threshold, at, [], None)
+    points = []
+    for text in add:
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise click.UsageError(f"--add {text!r}: use LNG,LAT")
+        points.append((parse_float("add", parts[0], -180, 180),
+                       parse_float("add", parts[1], -90, 90)))
+    changes = {}
+    for text in hours:
+        sid, sep, expr = text.partition("=")
+        if not sep:
+            raise click.UsageError(f"--hours {text!r}: use ID=HOURS")
+        changes[sid] = expr
+    change = sc.Scenario(tuple(points), tuple(remove), changes)
+    progress = DelayedProgress(total=3)
+    atlas, before = _coverage_steps(ctx, spec, None, "walk", progress)
+    sc.check(change, set(atlas.stations["id"]))
+    after = progress.step("recomputing", lambda: sc.recompute(
+        sc.apply(atlas.stations, change, spec.type), atlas.grid, atlas.districts, spec))
+    progress.close()
+    cmp = sc.compare(before, after)
+    if atlas.is_sample:
+        click.echo(SAMPLE_NOTE)
+    b, a, d = cmp["before"], cmp["after"], cmp["delta"]
+    click.echo(f"covered {b['covered']:,} -> {a['covered']:,} ({d['covered']:+,}); share "
+               f"{b['share_covered']:.1%} -> {a['share_covered']:.1%}")
+    t = cmp["districts"]
+    click.echo(format_table(["district", "before", "after", "change"],
+                            [[f"{r.name} {r.name_en}", f"{r.covered_before:,}",
+                              f"{r.covered_after:,}", f"{r.delta:+,}"]
+                             for r in t.itertuples()]))
+
+
+@cli.command()
+@click.option("--type", "type_", default="relay", show_default=True)
+@click.option("--threshold", default=None, help="Service distance in metres.")
+@click.option("--decay", type=click.Choice(["none", "gaussian"]), default="none",
+              show_default=True, help="none: 2SFCA; gaussian: E2SFCA.")
+@click.option("--max-per-seat", default=None, help="Workers per seat above which a station "
+              "is overloaded (default: relay 500, health 5000, fitness 1200).")
+@click.option("--top", default="20", show_default=True)
+@click.pass_context
+def access(ctx, type_, threshold, decay, max_per_seat, top):
+    """Station load: workers in reach per seat (2SFCA), overloaded stations first."""
+    from geo.access import DEFAULT_MAX_PER_SEAT, overloaded, two_step_fca
+    from geo.query import parse_coverage, parse_float, parse_int
+    from geo.schema import SERVES
+    from geo.siting import straight_sets
+
+    spec = parse_coverage(type_, threshold, None, [], None)
+    limit = parse_float("max-per-seat", max_per_seat, 1, 1e7) if max_per_seat \
+        else DEFAULT_MAX_PER_SEAT[spec.type]
+    n_top = parse_int("top", top, 0, 100_000, 20)
+    atlas = _atlas(ctx)
+    st = atlas.stations[atlas.stations["type"] == spec.type]
+    g = atlas.grid
+    served = g.served(SERVES[spec.type])
+    sets = straight_sets(st["lon"].to_numpy(), st["lat"].to_numpy(), g.lon, g.lat,
+                         spec.threshold)
+    seats = st["capacity"].astype("Float64").to_numpy(float, na_value=np.nan)
+    acc = two_step_fca(sets, seats, served, spec.threshold, decay)
+    per_seat, over = overloaded(acc.workers_in_reach, seats, limit)
+    if atlas.is_sample:
+        click.echo(SAMPLE_NOTE)
+    click.echo(f"{int(over.sum())} of {len(st)} {spec.type} stations have more than "
+               f"{limit:,.0f} workers in reach per seat ({decay})")
+    order = np.argsort(-np.nan_to_num(per_seat, nan=-1), kind="stable")[:n_top]
+    click.echo(format_table(["id", "name", "seats", "in reach", "per seat", "overloaded"],
+                            [[st["id"].iat[i], st["name"].iat[i], f"{seats[i]:.0f}",
+                              f"{acc.workers_in_reach[i]:,.0f}", f"{per_seat[i]:,.0f}",
+                              "yes" if over[i] else ""] for i in order]))
 
 
 @cli.command()

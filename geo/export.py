@@ -63,3 +63,13 @@ def write_gaps(gaps: gpd.GeoDataFrame, path: Path, **top: object) -> None:
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def sites_bytes(sites: pd.DataFrame, fmt: str, **top: object) -> bytes:
+    """Planned sites (lon/lat columns) as GeoJSON, CSV or GeoPackage, like gap zones."""
+    geo = gpd.GeoDataFrame(sites.drop(columns=["lon", "lat"]),
+                           geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+                           crs="EPSG:4326")
+    if fmt == "csv":
+        geo = geo.assign(lng=sites["lon"].to_numpy(), lat=sites["lat"].to_numpy())
+    return gaps_bytes(geo, fmt, **top)

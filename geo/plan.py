@@ -75,7 +75,7 @@ def plan_sites(result: CoverageResult, cand: Candidates, k: int, districts,
     curve_sol = mc.greedy(max(k, curve_max), polish=False)
     curve = gain_curve(curve_sol.gains, before, total)
     reach = next((i for i, c in enumerate(curve) if (c["share"] or 0) >= CURVE_TARGET), None)
-    curve = curve[:max(k, reach or 0) + 1]
+    curve = curve[:max(k, len(curve) - 1 if reach is None else reach) + 1]
     lon, lat = cand.lon[sol.sites], cand.lat[sol.sites]
     codes = district_of(districts, lon, lat)
     names = districts.set_index("code")["name"].to_dict()

@@ -1,0 +1,78 @@
+"""The plan, scenario and access commands and routes: answers, downloads and clear errors."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from app.cli import cli
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), prog_name="stations")
+
+
+def test_cli_plan_json_matches_api(client):
+    res = run("plan", "--k", "3", "--json")
+    assert res.exit_code == 0, res.output
+    cli_sites = json.loads(res.output)["sites"]
+    api = client.get("/api/plan?type=relay&k=3").get_json()
+    assert [s["gain"] for s in cli_sites] == \
+        [f["properties"]["gain"] for f in api["sites"]["features"]]
+    assert api["after"]["covered"] - api["before"]["covered"] == sum(s["gain"] for s in cli_sites)
+    assert api["curve"][0]["covered"] == api["before"]["covered"] and api["sample"] is True
+
+
+def test_cli_plan_writes_sites_and_rejects_bad_input(tmp_path):
+    out = tmp_path / "sites.geojson"
+    res = run("plan", "--k", "2", "--at", "2026-11-24T21:00", "--extend-hours", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert len(doc["features"]) == 2 and doc["features"][0]["properties"]["station_id"]
+    for args in (["plan", "--k", "0"], ["plan", "--extend-hours"],
+                 ["scenario", "--remove", "nope"], ["scenario", "--add", "1"],
+                 ["access", "--max-per-seat", "x"]):
+        res = run(*args)
+        assert res.exit_code == 2 and res.output.startswith("error:"), (args, res.output)
+        assert "Traceback" not in res.output
+
+
+def test_api_plan_exact_reports_optimality(client):
+    body = client.get("/api/plan?type=relay&k=2&exact=1&min_density=3000").get_json()
+    assert body["solver"]["method"] == "exact" and body["solver"]["optimal"] is True
+    greedy = client.get("/api/plan?type=relay&k=2&min_density=3000").get_json()
+    assert body["after"]["covered"] >= greedy["after"]["covered"]
+
+
+def test_api_plan_post_candidates_and_errors(client):
+    pts = [[121.17, 31.15], [121.62, 31.19], [121.47, 31.23]]
+    fc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": p}, "properties": {}}
+        for p in pts]}
+    body = client.post("/api/plan", json={"type": "relay", "k": 2, "candidates": fc}).get_json()
+    got = [f["geometry"]["coordinates"] for f in body["sites"]["features"]]
+    assert all(p in pts for p in got) and body["candidates"] == "file"
+    for bad in ({"k": 0}, {"candidates": {"type": "FeatureCollection", "features": [{}]}},
+                {"threshold_m": 30}, {"exact": "maybe"}):
+        r = client.post("/api/plan", json=bad)
+        assert r.status_code == 400 and r.get_json()["param"], bad
+    assert client.post("/api/plan", data="x").status_code == 400
+    csv = client.get("/api/plan?type=relay&k=2&format=csv")
+    assert csv.status_code == 200 and b"SAMPLE" in csv.data
+
+
+def test_api_scenario_and_access(client):
+    r = client.post("/api/scenario", json={"type": "relay", "remove": ["relay-0001"],
+                                           "hours": {"relay-0002": "24/7"}})
+    body = r.get_json()
+    assert r.status_code == 200 and body["delta"]["covered"] <= 0
+    assert body["gaps"]["features"][0]["properties"]["rank"] == 1
+    assert client.post("/api/scenario", json={"hours": {"relay-0002": "soon"}}).status_code \
+        == 400
+    acc = client.get("/api/access?type=relay").get_json()
+    p = acc["features"][0]["properties"]
+    assert p["workers_per_seat"] == round(p["workers_in_reach"] / p["capacity"], 1)
+    assert acc["summary"]["overloaded"] == sum(f["properties"]["overloaded"]
+                                               for f in acc["features"])
+    assert client.get("/api/access?decay=cubic").status_code == 400
