@@ -346,20 +346,20 @@ class StreetNetwork:
         from geo.siting import CoverageSets, straight_sets
 
         pairs = straight_sets(src_lon, src_lat, dst_lon, dst_lat, threshold_m)
-        src = np.repeat(np.arange(pairs.n_sources), np.diff(pairs.indptr))
-        dst = pairs.indices
+        src, dst = pairs.sources(), pairs.indices
         s_node, s_leg = self.snap(src_lon, src_lat)
         d_node, d_leg = self.snap(dst_lon, dst_lat)
         ok = (s_node[src] >= 0) & (d_node[dst] >= 0)
-        src, dst = src[ok], dst[ok]
-        nodes, which = np.unique(s_node[src], return_inverse=True)
+        nodes, which = np.unique(s_node[src[ok]], return_inverse=True)
+        order = np.argsort(which, kind="stable")  # pairs grouped by source node, once
+        src, dst, which = src[ok][order], dst[ok][order], which[order]
         dist = np.full(len(src), np.inf)
         step = max(1, chunk_cells // max(len(self), 1))
         for lo in range(0, len(nodes), step):
             d = dijkstra(self.csr_t, directed=True, indices=nodes[lo:lo + step],
                          limit=threshold_m)
-            sel = np.flatnonzero((which >= lo) & (which < lo + step))
-            dist[sel] = d[which[sel] - lo, d_node[dst[sel]]]
+            a, b = np.searchsorted(which, [lo, lo + step])
+            dist[a:b] = d[which[a:b] - lo, d_node[dst[a:b]]]
         dist += s_leg[src] + d_leg[dst]
         keep = dist <= threshold_m
         return CoverageSets.from_pairs(src[keep], dst[keep], dist[keep], pairs.n_sources,

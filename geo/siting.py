@@ -44,6 +44,21 @@ class CoverageSets:
         """Targets within reach of source i."""
         return self.indices[self.indptr[i]:self.indptr[i + 1]]
 
+    def sources(self) -> np.ndarray:
+        """The source of every pair, aligned with `indices` and `distance_m`."""
+        return np.repeat(np.arange(self.n_sources), np.diff(self.indptr))
+
+    def pairs_of(self, sources: np.ndarray) -> np.ndarray:
+        """Positions (into `indices` / `distance_m`) of all pairs of the given sources."""
+        spans = [np.arange(self.indptr[j], self.indptr[j + 1]) for j in sources]
+        return np.concatenate(spans) if spans else np.zeros(0, np.int64)
+
+    def reached(self) -> np.ndarray:
+        """Which targets some source reaches."""
+        hit = np.zeros(self.n_targets, bool)
+        hit[self.indices] = True
+        return hit
+
     def matrix(self) -> sparse.csr_matrix:
         """0/1 incidence (sources x targets): gains are one sparse product."""
         return sparse.csr_matrix((np.ones(len(self.indices), np.int64), self.indices,
@@ -138,9 +153,7 @@ class MaximalCovering:
 
     def coverable(self) -> int:
         """Demand weight that some candidate reaches: the ceiling for any k."""
-        reached = np.zeros(self.sets.n_targets, bool)
-        reached[self.sets.indices] = True
-        return int(self.weights[reached].sum())
+        return int(self.weights[self.sets.reached()].sum())
 
     def exact(self, k: int, time_limit: float = EXACT_TIME_LIMIT_S) -> Solution:
         """The MIP max sum(w y) s.t. y_i <= sum_{j covers i} x_j, sum x <= k, x binary,
@@ -205,21 +218,19 @@ def _drop_add(sets: CoverageSets, weights: np.ndarray, sites: np.ndarray,
               max_passes: int = 3) -> np.ndarray | None:
     """Swap single sites for better ones until no swap gains; None if none did."""
     incidence = sets.matrix()
-    count = np.bincount(sets.indices[np.concatenate([np.arange(sets.indptr[j],
-                                                               sets.indptr[j + 1])
-                                                     for j in sites])],
-                        minlength=sets.n_targets)
+    count = np.bincount(sets.indices[sets.pairs_of(sites)], minlength=sets.n_targets)
     sites, changed = sites.copy(), False
     for _ in range(max_passes):
         swapped = False
-        for pos, s in enumerate(sites):
-            count[sets.row(s)] -= 1
+        for pos in range(len(sites)):
+            row = sets.row(sites[pos])
+            count[row] -= 1
             gains = incidence @ np.where(count == 0, weights, 0)
             gains[sites] = -1
             best = int(np.argmax(gains))
-            if gains[best] > int(weights[sets.row(s)][count[sets.row(s)] == 0].sum()):
-                sites[pos], s, swapped = best, best, True
-            count[sets.row(s)] += 1
+            if gains[best] > int(weights[row][count[row] == 0].sum()):
+                sites[pos], row, swapped = best, sets.row(best), True
+            count[row] += 1
         changed |= swapped
         if not swapped:
             break
@@ -228,9 +239,8 @@ def _drop_add(sets: CoverageSets, weights: np.ndarray, sites: np.ndarray,
 
 def _order_by_gain(sets: CoverageSets, weights: np.ndarray, chosen: np.ndarray) -> Picks:
     """A fixed set of sites ranked greedily among themselves, so each has a marginal gain."""
-    rows = [np.arange(sets.indptr[j], sets.indptr[j + 1]) for j in chosen]
-    flat = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    sub = CoverageSets.from_pairs(np.repeat(np.arange(len(chosen)), [len(r) for r in rows]),
+    flat = sets.pairs_of(chosen)
+    sub = CoverageSets.from_pairs(np.repeat(np.arange(len(chosen)), np.diff(sets.indptr)[chosen]),
                                   sets.indices[flat], sets.distance_m[flat], len(chosen),
                                   sets.n_targets)
     picks = _lazy_greedy(sub, weights, len(chosen))
@@ -242,13 +252,11 @@ def _solve_mip(sets: CoverageSets, weights: np.ndarray, k: int, start: np.ndarra
     """Build the MCLP column-wise (CSC) for HiGHS; only coverable demand gets a variable."""
     import highspy
 
-    reached = np.zeros(sets.n_targets, bool)
-    reached[sets.indices] = True
-    demand = np.flatnonzero(reached & (weights > 0))
+    demand = np.flatnonzero(sets.reached() & (weights > 0))
     row_of = np.full(sets.n_targets, -1, np.int64)
     row_of[demand] = np.arange(len(demand))
     n_c, n_d = sets.n_sources, len(demand)
-    src = np.repeat(np.arange(n_c), np.diff(sets.indptr))
+    src = sets.sources()
     keep = row_of[sets.indices] >= 0
     rows = np.concatenate([row_of[sets.indices][keep], np.full(n_c, n_d), np.arange(n_d)])
     cols = np.concatenate([src[keep], np.arange(n_c), n_c + np.arange(n_d)])
@@ -303,8 +311,8 @@ def _warm_start(h, sets: CoverageSets, row_of: np.ndarray, start: np.ndarray, n_
     x = np.zeros(n_c)
     x[start] = 1.0
     y = np.zeros(n_d)
-    rows = row_of[np.concatenate([sets.row(j) for j in start])] if len(start) else []
-    y[np.asarray(rows, np.int64)[np.asarray(rows, np.int64) >= 0]] = 1.0
+    rows = row_of[sets.indices[sets.pairs_of(start)]]
+    y[rows[rows >= 0]] = 1.0
     sol = highspy.HighsSolution()
     sol.col_value = np.concatenate([x, y]).tolist()
     sol.value_valid = True

@@ -173,8 +173,8 @@ def test_two_step_fca_equals_pysal_access():
     clon, clat = 121.45 + rng.random(n_c) * 0.03, 31.22 + rng.random(n_c) * 0.03
     seats, workers = rng.integers(4, 20, n_s).astype(float), rng.integers(1, 500, n_c)
     sets = straight_sets(slon, slat, clon, clat, 1500.0)
-    src = np.repeat(np.arange(n_s), np.diff(sets.indptr))
-    cost = pd.DataFrame({"origin": sets.indices, "dest": src, "cost": sets.distance_m})
+    cost = pd.DataFrame({"origin": sets.indices, "dest": sets.sources(),
+                         "cost": sets.distance_m})
     demand = pd.DataFrame({"id": np.arange(n_c), "pop": workers})
     supply = pd.DataFrame({"id": np.arange(n_s), "seats": seats})
     for decay, fn in (("none", None), ("gaussian", access.weights.gaussian(750.0))):
