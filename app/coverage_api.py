@@ -32,7 +32,7 @@ from geo.query import (
     parse_min_density,
     parse_weekday,
 )
-from geo.zones import DEFAULT_MIN_DENSITY, GROUPS
+from geo.zones import GROUPS, density_floor
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api")
 CACHE_SIZE = 32
@@ -148,7 +148,7 @@ def gaps():
         zones = zones.set_geometry(_for_drawing(np.asarray(zones.geometry.array), out_crs,
                                                 draw))
     top = {**_meta(result), "group": group,
-           "min_density": DEFAULT_MIN_DENSITY[result.spec.type] if floor is None else floor,
+           "min_density": density_floor(result.spec.type, floor),
            "summary": result.summary(), "total_zones": len(result.zones(floor, group).site)}
     data = gaps_bytes(zones, fmt, **top)
     if fmt == "geojson" and request.args.get("download") != "1":

@@ -23,10 +23,10 @@ from geo.nearest import NearestIndex, StationFilter
 from geo.schema import SERVES
 from geo.siting import CoverageSets, straight_sets
 from geo.zones import (
-    DEFAULT_MIN_DENSITY,
     Zones,
     connected_zones,
     dense_gap_cells,
+    density_floor,
     site_zones,
     zone_table,
 )
@@ -137,26 +137,25 @@ class CoverageResult:
 
     def zones(self, min_density: float | None = None, group: str = "site") -> Zones:
         """Gap zones of worker-dense uncovered cells (cached per density floor and grouping)."""
-        floor = DEFAULT_MIN_DENSITY[self.spec.type] if min_density is None else min_density
-        key = (float(floor), group)
+        key = (density_floor(self.spec.type, min_density), group)
         if key not in self._zone_cache:
             g = self.grid
-            cells = dense_gap_cells(self.covered, self.served, g.area_m2, floor)
+            cells = dense_gap_cells(self.covered, self.served, g.area_m2, key[0])
             if group == "connected":
                 z = connected_zones(cells, g.components(cells), self.served, g.lon, g.lat)
             else:
-                z = site_zones(cells, self.served, self.sets_to)
+                z = site_zones(cells, self.served, self.sets_from(g.lon, g.lat, cells))
             self._zone_cache[key] = z
         return self._zone_cache[key]
 
-    def sets_to(self, targets: np.ndarray) -> CoverageSets:
-        """For every cell centre as a candidate site, the target cells within the threshold:
-        straight, or along the street network when the result was measured that way."""
+    def sets_from(self, lon: np.ndarray, lat: np.ndarray, targets: np.ndarray
+                  ) -> CoverageSets:
+        """For each candidate point, the target cells within the threshold: straight, or
+        along the street network when this result was measured that way."""
         g = self.grid
         if self.network is None:
-            return straight_sets(g.lon, g.lat, g.lon[targets], g.lat[targets],
-                                 self.spec.threshold)
-        return self.network.within(g.lon, g.lat, g.lon[targets], g.lat[targets],
+            return straight_sets(lon, lat, g.lon[targets], g.lat[targets], self.spec.threshold)
+        return self.network.within(lon, lat, g.lon[targets], g.lat[targets],
                                    self.spec.threshold)
 
     def gap_table(self, min_density: float | None = None, group: str = "site") -> pd.DataFrame:

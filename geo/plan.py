@@ -4,7 +4,8 @@ the web app, the CLI and notebooks call the same code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,8 @@ import pandas as pd
 from geo.coverage import CoverageResult
 from geo.districts import district_of
 from geo.query import QueryError
-from geo.siting import CoverageSets, MaximalCovering, gain_curve, straight_sets
+from geo.siting import MaximalCovering, gain_curve
+from geo.zones import dense_gap_cells
 
 K_MAX = 500
 CURVE_TARGET = 0.95
@@ -30,31 +32,11 @@ class Candidates:
 
 @dataclass(frozen=True)
 class Plan:
-    """Chosen sites, the curve, and the solver's report."""
+    """Chosen sites, the curve (k = 0 is today), and the solver's report."""
 
     sites: pd.DataFrame
     curve: list[dict]
     solver: dict
-    covered_before: int
-    total: int
-
-
-def uncovered_weights(result: CoverageResult, min_density: float = 0.0) -> np.ndarray:
-    """Workers per cell that a new station could still win (0 where covered or too sparse)."""
-    density = result.served / (result.grid.area_m2 / 1e6)
-    keep = ~result.covered & (density >= min_density)
-    return np.where(keep, result.served, 0)
-
-
-def candidate_sets(result: CoverageResult, cand: Candidates, targets: np.ndarray
-                   ) -> CoverageSets:
-    """For each candidate, the target cells within the threshold (straight or by street)."""
-    g = result.grid
-    if result.network is None:
-        return straight_sets(cand.lon, cand.lat, g.lon[targets], g.lat[targets],
-                             result.spec.threshold)
-    return result.network.within(cand.lon, cand.lat, g.lon[targets], g.lat[targets],
-                                 result.spec.threshold)
 
 
 def plan_sites(result: CoverageResult, cand: Candidates, k: int, districts,
@@ -66,14 +48,16 @@ def plan_sites(result: CoverageResult, cand: Candidates, k: int, districts,
         raise QueryError("k", f"k must be between 1 and {K_MAX}, got {k}")
     if len(cand.lon) == 0:
         raise QueryError("candidates", "there are no candidate sites to choose from")
-    weights = uncovered_weights(result, min_density)
-    targets = np.flatnonzero(weights > 0)
-    mc = MaximalCovering(candidate_sets(result, cand, targets), weights[targets])
-    sol = mc.solve(k, exact=exact, time_limit=time_limit)
+    t0 = time.perf_counter()
+    targets = dense_gap_cells(result.covered, result.served, result.grid.area_m2, min_density)
+    mc = MaximalCovering(result.sets_from(cand.lon, cand.lat, targets), result.served[targets])
+    nested = mc.greedy(max(k, curve_max), polish=False)  # the curve; its first k seed the plan
+    sol = mc.polished(nested.picks.head(k))
+    if exact:
+        sol = mc.exact(k, time_limit, start=sol)
     total = int(result.served.sum())
     before = int(result.served[result.covered].sum())
-    curve_sol = mc.greedy(max(k, curve_max), polish=False)
-    curve = gain_curve(curve_sol.gains, before, total)
+    curve = gain_curve(nested.gains, before, total)
     reach = next((i for i, c in enumerate(curve) if (c["share"] or 0) >= CURVE_TARGET), None)
     curve = curve[:max(k, len(curve) - 1 if reach is None else reach) + 1]
     lon, lat = cand.lon[sol.sites], cand.lat[sol.sites]
@@ -88,15 +72,11 @@ def plan_sites(result: CoverageResult, cand: Candidates, k: int, districts,
     if cand.station_id is not None:
         sites["station_id"] = cand.station_id[sol.sites]
     solver = {"method": sol.method, "optimal": bool(sol.optimal), "gap": sol.gap,
-              "seconds": round(sol.seconds, 3), "candidates": kind_count(cand),
+              "seconds": round(time.perf_counter() - t0, 3),
+              "candidates": {"kind": cand.kind, "count": len(cand.lon)},
               "coverable": mc.coverable(), "curve_target": CURVE_TARGET,
               "curve_method": "greedy"}
-    return Plan(sites, curve, solver, before, total)
-
-
-def kind_count(cand: Candidates) -> dict:
-    """What the candidates were, for the answer's record."""
-    return {"kind": cand.kind, "count": len(cand.lon)}
+    return Plan(sites, curve, solver)
 
 
 def closed_stations(index, ids: np.ndarray, result: CoverageResult) -> Candidates:
@@ -105,7 +85,7 @@ def closed_stations(index, ids: np.ndarray, result: CoverageResult) -> Candidate
     if spec.at is None:
         raise QueryError("at", "keeping stations open needs a time: give at=2026-11-24T21:00")
     usable = index.usable(spec.station_filter)
-    anytime = index.usable(type(spec.station_filter)(spec.type, spec.amenities, None))
+    anytime = index.usable(replace(spec.station_filter, open_at=None))
     closed = np.flatnonzero(anytime & ~usable)
     return Candidates(index.lon[closed], index.lat[closed], ids[closed], "extend_hours")
 

@@ -138,15 +138,24 @@ class MaximalCovering:
         return cls(straight_sets(cand_lon, cand_lat, dem_lon, dem_lat, threshold_m), weights)
 
     def greedy(self, k: int | None = None, polish: bool = True) -> Solution:
-        """Lazy greedy: at most k sites (None: until all coverable demand is covered), then
-        drop-add passes (Teitz-Bart): each site in turn is replaced by the best candidate
-        given the others while that gains. `polish=False` keeps the nested greedy picks."""
+        """Lazy greedy: at most k sites (None: until all coverable demand is covered), then,
+        unless `polish=False` (nested picks, as the marginal curve needs), drop-add swaps."""
         t0 = time.perf_counter()
         picks = _lazy_greedy(self.sets, self.weights, self.sets.n_sources if k is None else k)
-        if polish and len(picks.sites) > 1:
+        return self.polished(picks, t0) if polish else self._greedy_solution(picks, t0)
+
+    def polished(self, picks: Picks, t0: float | None = None) -> Solution:
+        """Greedy picks improved by drop-add passes (Teitz-Bart): each site in turn is
+        replaced by the best candidate given the others while that gains."""
+        t0 = time.perf_counter() if t0 is None else t0
+        if len(picks.sites) > 1:
             improved = _drop_add(self.sets, self.weights, picks.sites)
             if improved is not None:
                 picks = _order_by_gain(self.sets, self.weights, improved)
+        return self._greedy_solution(picks, t0)
+
+    def _greedy_solution(self, picks: Picks, t0: float) -> Solution:
+        """A heuristic answer, called optimal only when it trivially is."""
         optimal = len(picks.sites) <= 1 or int(picks.gains.sum()) == self.coverable()
         return Solution(picks, "greedy", optimal, 0.0 if optimal else None,
                         time.perf_counter() - t0)
@@ -155,21 +164,17 @@ class MaximalCovering:
         """Demand weight that some candidate reaches: the ceiling for any k."""
         return int(self.weights[self.sets.reached()].sum())
 
-    def exact(self, k: int, time_limit: float = EXACT_TIME_LIMIT_S) -> Solution:
+    def exact(self, k: int, time_limit: float = EXACT_TIME_LIMIT_S,
+              start: Solution | None = None) -> Solution:
         """The MIP max sum(w y) s.t. y_i <= sum_{j covers i} x_j, sum x <= k, x binary,
-        solved by HiGHS from the greedy answer; `optimal` only when HiGHS proved it."""
+        solved by HiGHS from a greedy answer; `optimal` only when HiGHS proved it."""
         t0 = time.perf_counter()
-        start = self.greedy(k)
+        start = self.greedy(k) if start is None else start
         chosen, optimal, gap = _solve_mip(self.sets, self.weights, k, start.sites, time_limit)
         picks = _order_by_gain(self.sets, self.weights, chosen)
         if picks.gains.sum() < start.covered:  # never worse than the start HiGHS was given
             picks = start.picks
         return Solution(picks, "exact", optimal, gap, time.perf_counter() - t0)
-
-    def solve(self, k: int, exact: bool = False,
-              time_limit: float = EXACT_TIME_LIMIT_S) -> Solution:
-        """Greedy by default; exact (HiGHS) on request."""
-        return self.exact(k, time_limit) if exact else self.greedy(k)
 
 
 class Picks(NamedTuple):
@@ -180,6 +185,12 @@ class Picks(NamedTuple):
     gains: np.ndarray
     assign: np.ndarray
     distance_m: np.ndarray
+
+    def head(self, k: int) -> Picks:
+        """The first k picks: greedy picks are nested, so this is greedy's answer for k."""
+        first = (self.assign >= 0) & (self.assign < k)
+        return Picks(self.sites[:k], self.gains[:k], np.where(first, self.assign, -1),
+                     np.where(first, self.distance_m, np.nan))
 
 
 def _lazy_greedy(sets: CoverageSets, weights: np.ndarray, k: int) -> Picks:

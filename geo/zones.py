@@ -11,7 +11,6 @@ Functions take arrays (cell centres, weights, areas, coverage sets), never the a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +40,11 @@ class Zones:
     site_distance_m: np.ndarray  # per gap cell: metres from its zone's site
 
 
+def density_floor(type_: str, min_density: float | None) -> float:
+    """The density floor asked for, or the type's default."""
+    return float(DEFAULT_MIN_DENSITY[type_] if min_density is None else min_density)
+
+
 def dense_gap_cells(covered: np.ndarray, served: np.ndarray, area_m2: np.ndarray,
                     min_density: float) -> np.ndarray:
     """Uncovered cells with workers at or above the density floor (workers per km2)."""
@@ -48,15 +52,13 @@ def dense_gap_cells(covered: np.ndarray, served: np.ndarray, area_m2: np.ndarray
     return np.flatnonzero(~covered & (served > 0) & (density >= min_density))
 
 
-def site_zones(cells: np.ndarray, served: np.ndarray,
-               sets_to: Callable[[np.ndarray], CoverageSets]) -> Zones:
+def site_zones(cells: np.ndarray, served: np.ndarray, sets: CoverageSets) -> Zones:
     """Greedy peeling: each zone is the best remaining site and the gap cells it reaches.
 
-    `sets_to(targets)` gives, for every candidate cell, the targets within the threshold (a
-    straight or street search); every gap cell is a candidate for itself, so all are zoned,
-    except, along streets, cells too far from any street to be reached at all.
+    `sets` gives, for every candidate cell, the gap cells within the threshold (a straight or
+    street search); every gap cell is a candidate for itself, so all are zoned, except, along
+    streets, cells too far from any street to be reached at all.
     """
-    sets = sets_to(cells)
     sol = MaximalCovering(sets, served[cells]).greedy(None, polish=False)
     zoned = sol.assign >= 0  # along streets, cells off the network reach no site
     return Zones(cells[zoned], sol.assign[zoned], sol.sites, sol.picks.distance_m[zoned])
