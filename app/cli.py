@@ -11,7 +11,6 @@ import unicodedata
 from pathlib import Path
 
 import click
-import numpy as np
 import pandas as pd
 
 from app.progress import DelayedProgress
@@ -278,7 +277,7 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
     """Where to add k stations (maximal covering), or which closed ones to keep open."""
     import geopandas as gpd
 
-    from geo.export import format_of, sites_bytes
+    from geo.export import format_of, sites_bytes, write_atomic
     from geo.plan import K_MAX, Candidates, cell_candidates, closed_stations, plan_sites
     from geo.query import parse_coverage, parse_int, parse_min_density
 
@@ -302,10 +301,8 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
         result, cand, n, atlas.districts, exact=exact, min_density=floor))
     progress.close()
     if out:
-        data = sites_bytes(answer.sites, format_of(Path(out)), sample=atlas.is_sample)
-        tmp = Path(out).with_name(Path(out).name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(Path(out))
+        write_atomic(Path(out), sites_bytes(answer.sites, format_of(Path(out)),
+                                            sample=atlas.is_sample, solver=answer.solver))
     if as_json:
         click.echo(json.dumps({"sites": answer.sites.to_dict("records"), "curve": answer.curve,
                                "solver": answer.solver, "sample": atlas.is_sample},
@@ -386,33 +383,27 @@ def scenario(ctx, type_, threshold, at, add, remove, hours):
 @click.pass_context
 def access(ctx, type_, threshold, decay, max_per_seat, top):
     """Station load: workers in reach per seat (2SFCA), overloaded stations first."""
-    from geo.access import DEFAULT_MAX_PER_SEAT, overloaded, two_step_fca
+    from geo.access import DEFAULT_MAX_PER_SEAT, load_summary, station_load
     from geo.query import parse_coverage, parse_float, parse_int
     from geo.schema import SERVES
-    from geo.siting import straight_sets
 
     spec = parse_coverage(type_, threshold, None, [], None)
     limit = parse_float("max-per-seat", max_per_seat, 1, 1e7) if max_per_seat \
         else DEFAULT_MAX_PER_SEAT[spec.type]
     n_top = parse_int("top", top, 0, 100_000, 20)
     atlas = _atlas(ctx)
-    st = atlas.stations[atlas.stations["type"] == spec.type]
     g = atlas.grid
-    served = g.served(SERVES[spec.type])
-    sets = straight_sets(st["lon"].to_numpy(), st["lat"].to_numpy(), g.lon, g.lat,
-                         spec.threshold)
-    seats = st["capacity"].astype("Float64").to_numpy(float, na_value=np.nan)
-    acc = two_step_fca(sets, seats, served, spec.threshold, decay)
-    per_seat, over = overloaded(acc.workers_in_reach, seats, limit)
+    table, _ = station_load(atlas.stations[atlas.stations["type"] == spec.type], g.lon, g.lat,
+                            g.served(SERVES[spec.type]), spec.threshold, decay, limit)
+    summary = load_summary(table, limit, decay)
     if atlas.is_sample:
         click.echo(SAMPLE_NOTE)
-    click.echo(f"{int(over.sum())} of {len(st)} {spec.type} stations have more than "
-               f"{limit:,.0f} workers in reach per seat ({decay})")
-    order = np.argsort(-np.nan_to_num(per_seat, nan=-1), kind="stable")[:n_top]
+    click.echo(f"{summary['overloaded']} of {summary['stations']} {spec.type} stations have "
+               f"more than {limit:,.0f} workers in reach per seat ({decay})")
     click.echo(format_table(["id", "name", "seats", "in reach", "per seat", "overloaded"],
-                            [[st["id"].iat[i], st["name"].iat[i], f"{seats[i]:.0f}",
-                              f"{acc.workers_in_reach[i]:,.0f}", f"{per_seat[i]:,.0f}",
-                              "yes" if over[i] else ""] for i in order]))
+                            [[r.id, r.name, f"{r.capacity:.0f}", f"{r.workers_in_reach:,.0f}",
+                              f"{r.workers_per_seat:,.0f}", "yes" if r.overloaded else ""]
+                             for r in table.head(n_top).itertuples()]))
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
 from app.api import require_mode
+from geo.access import DEFAULT_MAX_PER_SEAT, station_load
 from geo.coords import shift_geometries
 from geo.coverage import (
     CoverageResult,
@@ -32,6 +33,7 @@ from geo.query import (
     parse_min_density,
     parse_weekday,
 )
+from geo.schema import SERVES
 from geo.zones import GROUPS, density_floor
 
 bp = Blueprint("coverage_api", __name__, url_prefix="/api")
@@ -56,19 +58,41 @@ def _spec_from(type_: str | None, threshold_m: str | None, at: str | None,
     return spec
 
 
-def coverage_for(spec: CoverageSpec) -> CoverageResult:
-    """Cached per question: the planner page asks for summary, gaps and cells of the same one."""
-    cache: OrderedDict = current_app.extensions.setdefault("coverage_cache", OrderedDict())
+def cached(name: str, key, build):
+    """A per-app LRU cache of CACHE_SIZE answers: repeated heavy questions are computed once,
+    and any number of distinct questions (times, thresholds) cannot grow memory."""
+    cache: OrderedDict = current_app.extensions.setdefault(name, OrderedDict())
     with _lock:
-        if spec in cache:
-            cache.move_to_end(spec)
-            return cache[spec]
-    result = compute_coverage(current_atlas(), spec)
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = build()
     with _lock:
-        cache[spec] = result
+        cache[key] = value
         while len(cache) > CACHE_SIZE:
             cache.popitem(last=False)
-    return result
+    return value
+
+
+def coverage_for(spec: CoverageSpec) -> CoverageResult:
+    """Cached per question: the planner page asks for summary, gaps and cells of the same one."""
+    return cached("coverage_cache", spec, lambda: compute_coverage(current_atlas(), spec))
+
+
+def load_for(spec: CoverageSpec, decay: str = "none", max_per_seat: float | None = None
+             ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Station load (straight line) and cell accessibility for a question, cached."""
+    limit = DEFAULT_MAX_PER_SEAT[spec.type] if max_per_seat is None else max_per_seat
+    spec = replace(spec, mode="straight")
+
+    def build():
+        atlas = current_atlas()
+        st = atlas.stations[atlas.index.usable(spec.station_filter)]
+        g = atlas.grid
+        return station_load(st, g.lon, g.lat, g.served(SERVES[spec.type]), spec.threshold,
+                            decay, limit)
+
+    return cached("load_cache", (spec, decay, limit), build)
 
 
 def _meta(result: CoverageResult) -> dict:
@@ -171,9 +195,7 @@ def cells():
                                  "zoom in")
     polys = shift_geometries(grid.polygons(idx), out_crs)
     dist = result.distance_m[idx]
-    from app.planner_api import cell_access
-
-    score = cell_access(result.spec)[idx]
+    score = load_for(result.spec)[1][idx]
     feats = [{"type": "Feature", "id": grid.h3[i],
               "geometry": {"type": "Polygon",
                            "coordinates": [np.round(np.asarray(p.exterior.coords), 6).tolist()]},

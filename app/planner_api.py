@@ -3,18 +3,15 @@ station load (/api/access). Parameters are validated here; the work is done by g
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
-
 import numpy as np
-import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
-from app.coverage_api import _download, _records, _spec_from, coverage_for
+from app.coverage_api import _download, _records, _spec_from, coverage_for, load_for
 from geo import scenario as sc
-from geo.access import DECAYS, DEFAULT_MAX_PER_SEAT, overloaded, two_step_fca
-from geo.plan import K_MAX, Candidates, cell_candidates, closed_stations, plan_sites
+from geo.access import DECAYS, DEFAULT_MAX_PER_SEAT, load_summary
+from geo.export import gaps_geojson, sites_bytes, sites_frame
+from geo.plan import K_MAX, Candidates, Plan, cell_candidates, closed_stations, plan_sites
 from geo.query import (
     QueryError,
     parse_choice,
@@ -22,20 +19,17 @@ from geo.query import (
     parse_int,
     parse_min_density,
 )
-from geo.siting import straight_sets
 
 bp = Blueprint("planner_api", __name__, url_prefix="/api")
 MAX_CANDIDATES = 20_000
-MAX_BODY = 5 * 1024 * 1024
 
 
 def _args() -> dict:
-    """GET parameters, or the JSON body of a POST, as one flat dict of strings/values."""
+    """GET parameters, or the JSON body of a POST (its size capped by MAX_CONTENT_LENGTH: a
+    413 JSON error), as one flat dict of strings/values."""
     if request.method == "GET":
         return {k: (request.args.getlist(k) if k == "amenity" else request.args.get(k))
                 for k in request.args}
-    if (request.content_length or 0) > MAX_BODY:
-        raise QueryError("body", f"the request body is over {MAX_BODY // 1024 // 1024} MB")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise QueryError("body", "send a JSON object (Content-Type: application/json)")
@@ -76,7 +70,7 @@ def _candidate_file(fc) -> Candidates:
     return Candidates(arr[:, 0], arr[:, 1], None, "file")
 
 
-def _plan_answer(a: dict) -> dict:
+def _plan_answer(a: dict) -> tuple[Plan, dict]:
     """Validate the plan question and answer it."""
     atlas = current_atlas()
     spec = _spec_from(a.get("type"), _text(a.get("threshold_m")), _text(a.get("at")),
@@ -99,31 +93,10 @@ def _plan_answer(a: dict) -> dict:
         sc.Scenario(add=tuple(map(tuple, plan.sites[["lon", "lat"]].to_numpy())))
     after = sc.recompute(sc.apply(atlas.stations, change, spec.type), atlas.grid,
                          atlas.districts, spec, result.network)
-    return {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
-            "sites": _sites_geojson(plan.sites), "curve": plan.curve,
-            "before": result.summary(), "after": after.summary(), "solver": plan.solver,
-            "sample": atlas.is_sample}
-
-
-def _sites_geojson(sites: pd.DataFrame) -> dict:
-    """Sites as a FeatureCollection of points (properties: rank, gain, covered, ...)."""
-    props = [c for c in sites.columns if c not in ("lon", "lat")]
-    feats = [{"type": "Feature",
-              "geometry": {"type": "Point", "coordinates": [float(r["lon"]), float(r["lat"])]},
-              "properties": {c: (r[c].item() if hasattr(r[c], "item") else r[c])
-                             for c in props}}
-             for r in sites.to_dict("records")]
-    return {"type": "FeatureCollection", "features": feats}
-
-
-def _sites_csv(answer: dict) -> bytes:
-    """The sites as a spreadsheet, sample-labelled like every other download."""
-    rows = [{**f["properties"], "lng": f["geometry"]["coordinates"][0],
-             "lat": f["geometry"]["coordinates"][1]} for f in answer["sites"]["features"]]
-    table = pd.DataFrame(rows)
-    if answer["sample"]:
-        table["data"] = "SAMPLE data, not official"
-    return table.to_csv(index=False).encode("utf-8-sig")
+    return plan, {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
+                  "sites": gaps_geojson(sites_frame(plan.sites)), "curve": plan.curve,
+                  "before": result.summary(), "after": after.summary(),
+                  "solver": plan.solver, "sample": atlas.is_sample}
 
 
 @bp.route("/plan", methods=["GET", "POST"])
@@ -131,14 +104,11 @@ def plan():
     """k new sites (or closed stations to keep open) that win the most uncovered workers."""
     a = _args()
     fmt = parse_choice("format", _text(a.get("format")), ("json", "geojson", "csv")) or "json"
-    answer = _plan_answer(a)
-    if fmt == "csv":
-        return _download(_sites_csv(answer), "csv", f"plan-{answer['spec']['type']}")
-    if fmt == "geojson":
-        data = json.dumps({**answer["sites"], "sample": answer["sample"],
-                           "solver": answer["solver"]}, ensure_ascii=False).encode()
-        return _download(data, "geojson", f"plan-{answer['spec']['type']}")
-    return jsonify(answer)
+    plan_, answer = _plan_answer(a)
+    if fmt == "json":
+        return jsonify(answer)
+    data = sites_bytes(plan_.sites, fmt, sample=answer["sample"], solver=answer["solver"])
+    return _download(data, fmt, f"plan-{answer['spec']['type']}")
 
 
 def _scenario_from(a: dict) -> sc.Scenario:
@@ -172,13 +142,10 @@ def scenario():
     after = sc.recompute(sc.apply(atlas.stations, change, spec.type), atlas.grid,
                          atlas.districts, spec, before.network)
     cmp = sc.compare(before, after)
-    zones = after.gaps(20, floor)
-    gaps = json.loads(zones.to_json(drop_id=True, to_wgs84=False))
-    gaps.pop("bbox", None)
+    gaps = gaps_geojson(after.gaps(20, floor), total_zones=len(after.zones(floor).site))
     return jsonify({"spec": spec.describe(), "before": cmp["before"], "after": cmp["after"],
                     "delta": cmp["delta"], "districts": _records(cmp["districts"]),
-                    "gaps": {**gaps, "total_zones": len(after.zones(floor).site)},
-                    "sample": atlas.is_sample})
+                    "gaps": gaps, "sample": atlas.is_sample})
 
 
 @bp.get("/access")
@@ -191,56 +158,14 @@ def access():
     decay = parse_choice("decay", args.get("decay"), DECAYS) or "none"
     limit = parse_float("max_per_seat", args.get("max_per_seat"), 1, 1e7) \
         if args.get("max_per_seat") else DEFAULT_MAX_PER_SEAT[spec.type]
-    table = station_load(spec, decay, limit)
+    table, _ = load_for(spec, decay, limit)
     feats = [{"type": "Feature", "id": r["id"],
               "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
               "properties": {k: r[k] for k in ("id", "name", "district", "capacity",
                                                "workers_in_reach", "workers_per_seat",
                                                "supply_ratio", "overloaded")}}
              for r in _records(table)]
-    per_seat = table["workers_per_seat"].dropna()
-    summary = {"stations": len(table), "overloaded": int(table["overloaded"].sum()),
-               "max_per_seat": limit, "decay": decay,
-               "median_workers_per_seat": round(float(per_seat.median()), 1)
-               if len(per_seat) else None,
-               "without_capacity": int(table["capacity"].isna().sum())}
     return Response(current_app.json.dumps({
-        "type": "FeatureCollection", "spec": spec.describe(), "summary": summary,
-        "sample": atlas.is_sample, "features": feats}), mimetype="application/geo+json")
-
-
-def station_load(spec, decay: str, limit: float) -> pd.DataFrame:
-    """Per usable station of the type: workers in reach, per seat, overloaded (cached)."""
-    cache = current_app.extensions.setdefault("access_cache", {})
-    key = (replace(spec, mode="straight"), decay, limit)
-    if key in cache:
-        return cache[key]
-    atlas = current_atlas()
-    result = coverage_for(replace(spec, mode="straight"))
-    rows = np.flatnonzero(atlas.index.usable(spec.station_filter))
-    st = atlas.stations.iloc[rows]
-    g = result.grid
-    catch = straight_sets(st["lon"].to_numpy(), st["lat"].to_numpy(), g.lon, g.lat,
-                          spec.threshold)
-    seats = st["capacity"].astype("Float64").to_numpy(float, na_value=np.nan)
-    acc = two_step_fca(catch, seats, result.served, spec.threshold, decay)
-    per_seat, over = overloaded(acc.workers_in_reach, seats, limit)
-    table = pd.DataFrame({"id": st["id"].to_numpy(), "name": st["name"].to_numpy(),
-                          "district": st["district"].to_numpy(),
-                          "lon": st["lon"].round(6).to_numpy(),
-                          "lat": st["lat"].round(6).to_numpy(), "capacity": seats,
-                          "workers_in_reach": np.round(acc.workers_in_reach, 1),
-                          "workers_per_seat": np.round(per_seat, 1),
-                          "supply_ratio": acc.ratio, "overloaded": over})
-    table = table.sort_values("workers_per_seat", ascending=False, kind="stable",
-                              na_position="last").reset_index(drop=True)
-    cache[key] = table
-    cache[(key, "cells")] = acc.cell_access
-    return table
-
-
-def cell_access(spec) -> np.ndarray:
-    """Each cell's 2SFCA score for the spec (seats per worker within reach)."""
-    station_load(spec, "none", DEFAULT_MAX_PER_SEAT[spec.type])
-    key = (replace(spec, mode="straight"), "none", DEFAULT_MAX_PER_SEAT[spec.type])
-    return current_app.extensions["access_cache"][(key, "cells")]
+        "type": "FeatureCollection", "spec": spec.describe(),
+        "summary": load_summary(table, limit, decay), "sample": atlas.is_sample,
+        "features": feats}), mimetype="application/geo+json")

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
-from geo.siting import CoverageSets
+from geo.siting import CoverageSets, straight_sets
 
 DECAYS = ("none", "gaussian")
 # Workers in reach per seat above which a station counts as overloaded. Relay: a seat serves
@@ -66,3 +67,36 @@ def overloaded(workers_in_reach: np.ndarray, seats: np.ndarray, max_per_seat: fl
     with np.errstate(divide="ignore", invalid="ignore"):
         per_seat = np.where(seats > 0, workers_in_reach / seats, np.nan)
     return per_seat, np.nan_to_num(per_seat, nan=0.0) > max_per_seat
+
+
+def station_load(stations: pd.DataFrame, cell_lon: np.ndarray, cell_lat: np.ndarray,
+                 workers: np.ndarray, threshold_m: float, decay: str = "none",
+                 max_per_seat: float = DEFAULT_MAX_PER_SEAT["relay"]
+                 ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per station (id, name, district, lon, lat, capacity): workers in reach, per seat, supply
+    ratio and overloaded, busiest per seat first; and each cell's accessibility score."""
+    seats = stations["capacity"].astype("Float64").to_numpy(float, na_value=np.nan)
+    catch = straight_sets(stations["lon"].to_numpy(float), stations["lat"].to_numpy(float),
+                          cell_lon, cell_lat, threshold_m)
+    acc = two_step_fca(catch, seats, workers, threshold_m, decay)
+    per_seat, over = overloaded(acc.workers_in_reach, seats, max_per_seat)
+    table = pd.DataFrame({"id": stations["id"].to_numpy(), "name": stations["name"].to_numpy(),
+                          "district": stations["district"].to_numpy(),
+                          "lon": stations["lon"].round(6).to_numpy(),
+                          "lat": stations["lat"].round(6).to_numpy(), "capacity": seats,
+                          "workers_in_reach": np.round(acc.workers_in_reach, 1),
+                          "workers_per_seat": np.round(per_seat, 1),
+                          "supply_ratio": acc.ratio, "overloaded": over})
+    table = table.sort_values("workers_per_seat", ascending=False, kind="stable",
+                              na_position="last").reset_index(drop=True)
+    return table, acc.cell_access
+
+
+def load_summary(table: pd.DataFrame, max_per_seat: float, decay: str) -> dict:
+    """The headline figures of a station-load table."""
+    per_seat = table["workers_per_seat"].dropna()
+    return {"stations": len(table), "overloaded": int(table["overloaded"].sum()),
+            "max_per_seat": max_per_seat, "decay": decay,
+            "median_workers_per_seat": round(float(per_seat.median()), 1)
+            if len(per_seat) else None,
+            "without_capacity": int(table["capacity"].isna().sum())}

@@ -57,19 +57,28 @@ def format_of(path: Path) -> str:
 
 
 def write_gaps(gaps: gpd.GeoDataFrame, path: Path, **top: object) -> None:
-    """Write to disk atomically: a failure leaves no half-written file behind."""
-    path = Path(path)
-    data = gaps_bytes(gaps, format_of(path), **top)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    """Gap zones to a file whose name says the format, written atomically."""
+    write_atomic(Path(path), gaps_bytes(gaps, format_of(Path(path)), **top))
+
+
+def sites_frame(sites: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Planned sites (a table with lon/lat columns) as points."""
+    return gpd.GeoDataFrame(sites.drop(columns=["lon", "lat"]),
+                            geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+                            crs="EPSG:4326")
 
 
 def sites_bytes(sites: pd.DataFrame, fmt: str, **top: object) -> bytes:
-    """Planned sites (lon/lat columns) as GeoJSON, CSV or GeoPackage, like gap zones."""
-    geo = gpd.GeoDataFrame(sites.drop(columns=["lon", "lat"]),
-                           geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
-                           crs="EPSG:4326")
+    """Planned sites as GeoJSON, CSV (with lng/lat columns) or GeoPackage, like gap zones."""
+    frame = sites_frame(sites)
     if fmt == "csv":
-        geo = geo.assign(lng=sites["lon"].to_numpy(), lat=sites["lat"].to_numpy())
-    return gaps_bytes(geo, fmt, **top)
+        frame = frame.assign(lng=sites["lon"].to_numpy(), lat=sites["lat"].to_numpy())
+    return gaps_bytes(frame, fmt, **top)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to disk atomically: a failure leaves no half-written file behind."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
