@@ -278,7 +278,7 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
     import geopandas as gpd
 
     from geo.export import format_of, sites_bytes, write_atomic
-    from geo.plan import K_MAX, Candidates, cell_candidates, closed_stations, plan_sites
+    from geo.plan import K_MAX, cell_candidates, closed_stations, plan_sites, point_candidates
     from geo.query import parse_coverage, parse_int, parse_min_density
 
     spec = parse_coverage(type_, threshold, at, [], mode if graph else None)
@@ -294,7 +294,7 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
         pts = gpd.read_file(cand_file)
         if pts.empty or not (pts.geom_type == "Point").all():
             raise click.UsageError(f"{cand_file}: candidates must be points")
-        cand = Candidates(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), None, "file")
+        cand = point_candidates(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
     else:
         cand = cell_candidates(result)
     answer = progress.step("choosing sites", lambda: plan_sites(

@@ -11,7 +11,15 @@ from app.coverage_api import _download, _records, _spec_from, coverage_for, load
 from geo import scenario as sc
 from geo.access import DECAYS, DEFAULT_MAX_PER_SEAT, load_summary
 from geo.export import gaps_geojson, sites_bytes, sites_frame
-from geo.plan import K_MAX, Candidates, Plan, cell_candidates, closed_stations, plan_sites
+from geo.plan import (
+    K_MAX,
+    Candidates,
+    Plan,
+    cell_candidates,
+    closed_stations,
+    plan_sites,
+    point_candidates,
+)
 from geo.query import (
     QueryError,
     parse_choice,
@@ -60,14 +68,14 @@ def _candidate_file(fc) -> Candidates:
     for i, f in enumerate(fc["features"]):
         geom = f.get("geometry") if isinstance(f, dict) else None
         coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        ok = isinstance(geom, dict) and geom.get("type") == "Point" and \
-            isinstance(coords, list) and len(coords) >= 2 and \
-            all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2])
-        if not ok or not (73 <= coords[0] <= 136 and 3 <= coords[1] <= 54):
-            raise QueryError("candidates", f"feature {i + 1} is not a Point [lng, lat] in China")
+        if not (isinstance(geom, dict) and geom.get("type") == "Point"
+                and isinstance(coords, list) and len(coords) >= 2
+                and all(isinstance(c, int | float) and not isinstance(c, bool)
+                        for c in coords[:2])):
+            raise QueryError("candidates", f"feature {i + 1} is not a Point [lng, lat]")
         pts.append(coords[:2])
     arr = np.array(pts, float).reshape(-1, 2)
-    return Candidates(arr[:, 0], arr[:, 1], None, "file")
+    return point_candidates(arr[:, 0], arr[:, 1])
 
 
 def _plan_answer(a: dict) -> tuple[Plan, dict]:

@@ -13,6 +13,7 @@ import pandas as pd
 from geo.coverage import CoverageResult
 from geo.districts import district_of
 from geo.query import QueryError
+from geo.schema import in_china
 from geo.siting import MaximalCovering, gain_curve
 from geo.zones import dense_gap_cells
 
@@ -88,6 +89,17 @@ def closed_stations(index, ids: np.ndarray, result: CoverageResult) -> Candidate
     anytime = index.usable(replace(spec.station_filter, open_at=None))
     closed = np.flatnonzero(anytime & ~usable)
     return Candidates(index.lon[closed], index.lat[closed], ids[closed], "extend_hours")
+
+
+def point_candidates(lon, lat) -> Candidates:
+    """Candidate sites from a planner's file of points (WGS-84), each checked to be in China."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    outside = np.flatnonzero(~in_china(lon, lat))
+    if len(outside):
+        i = int(outside[0])
+        raise QueryError("candidates", f"candidate {i + 1} ({lon[i]}, {lat[i]}) is not a "
+                                       "[lng, lat] point in China")
+    return Candidates(lon, lat, None, "file")
 
 
 def cell_candidates(result: CoverageResult) -> Candidates:

@@ -13,7 +13,7 @@ from geo.coverage import CoverageResult, CoverageSpec, coverage_of
 from geo.hours import hours_error
 from geo.nearest import NearestIndex
 from geo.query import QueryError
-from geo.schema import CHINA_BOUNDS
+from geo.schema import in_china
 from geo.stations import AMENITY_BIT
 
 MAX_CHANGES = 500  # added, removed or re-timed stations in one scenario
@@ -36,9 +36,8 @@ def check(scenario: Scenario, known_ids: set[str]) -> None:
                         ("hours", scenario.hours)):
         if len(items) > MAX_CHANGES:
             raise QueryError(name, f"{name} lists {len(items)} items; the limit is {MAX_CHANGES}")
-    w, s, e, n = CHINA_BOUNDS
     for i, (lon, lat) in enumerate(scenario.add):
-        if not (np.isfinite(lon) and np.isfinite(lat) and w <= lon <= e and s <= lat <= n):
+        if not in_china(lon, lat):
             raise QueryError("add", f"add[{i}] = [{lon}, {lat}] is not a [lng, lat] in China")
     for name, ids in (("remove", scenario.remove), ("hours", list(scenario.hours))):
         unknown = [i for i in ids if i not in known_ids]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 STATION_TYPES = ("relay", "health", "fitness")
 AMENITIES = ("water", "microwave", "fridge", "charging", "ac", "toilet", "seating", "first_aid",
              "wifi")
@@ -19,3 +21,10 @@ SAMPLE_SOURCE = "sample"
 
 # A generous box around China: anything outside is a typo or swapped lat/lng.
 CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+
+
+def in_china(lon, lat):
+    """Per point: finite and inside CHINA_BOUNDS (vectorised; NaN is outside)."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    w, s, e, n = CHINA_BOUNDS
+    return (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)

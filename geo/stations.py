@@ -21,12 +21,12 @@ from geo.coords import to_wgs84
 from geo.hours import hours_error
 from geo.schema import (
     AMENITIES,
-    CHINA_BOUNDS,
     HOSTS,
     OPTIONAL_FIELDS,
     REQUIRED_FIELDS,
     SAMPLE_SOURCE,
     STATION_TYPES,
+    in_china,
 )
 
 AMENITY_BIT = {name: 1 << i for i, name in enumerate(AMENITIES)}
@@ -167,10 +167,9 @@ def _problems(df: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> list[tuple[
         given = _text(df, "capacity") != ""
         bad = given.to_numpy() & ~((cap >= 0) & (cap == cap.round())).fillna(False).to_numpy()
         check("capacity", bad, lambda i: f"{df['capacity'].iat[i]!r} is not a whole number >= 0")
-    w, s, e, n = CHINA_BOUNDS
     missing = ~np.isfinite(lon) | ~np.isfinite(lat)
     check("geometry", missing, lambda i: "is missing or not a Point with numeric coordinates")
-    outside = ~missing & ~((lon >= w) & (lon <= e) & (lat >= s) & (lat <= n))
+    outside = ~missing & ~in_china(lon, lat)
     check("geometry", outside, lambda i: f"({lon[i]}, {lat[i]}) is outside China "
           "(expected lon/lat order, WGS-84 / GCJ-02 / BD-09 degrees)")
     return sorted(out)
