@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     for mode in ("walk", "bike"):
         if app.config.get(f"STATIONS_GRAPH_{mode.upper()}"):
             atlas.add_network(app.config[f"STATIONS_GRAPH_{mode.upper()}"], mode)
-    atlas.grid.neighbours  # noqa: B018 - build the cell graph now, not in the first request
+    atlas.grid.area_m2  # noqa: B018 - gap zones need cell areas: not in the first request
     app.extensions["atlas"] = atlas
 
     from app import (

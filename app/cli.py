@@ -204,9 +204,10 @@ def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | No
     floor = parse_min_density("min-density", min_density)
     if out:
         format_of(Path(out))  # reject a bad file name before any work
-    progress = DelayedProgress(total=5 if out else 4)
+    progress = DelayedProgress(total=3 + (group == "connected") + bool(out))
     atlas = progress.step("loading data", lambda: _atlas(ctx, graph, mode))
-    progress.step("indexing cells", lambda: atlas.grid.neighbours)
+    if group == "connected":  # only the overview walks cell neighbours
+        progress.step("indexing cells", lambda: atlas.grid.neighbours)
     result = progress.step("measuring distances", lambda: compute_coverage(atlas, spec))
     table = progress.step("finding gap zones", lambda: result.gap_table(floor, group))
     if out:
