@@ -119,6 +119,11 @@ HEALTH_HOSTS = {"building": (0.55, ["Mo-Fr 09:00-17:00", "Mo-Fr 08:30-11:30,13:0
 FITNESS_HOSTS = {"building": (0.6, ["Mo-Fr 07:00-21:00; Sa,Su 09:00-18:00"]),
                  "park": (0.4, ["Mo-Su 06:00-21:00"])}
 HOSTS_BY_TYPE = {"relay": RELAY_HOSTS, "health": HEALTH_HOSTS, "fitness": FITNESS_HOSTS}
+# Typical seats by host: a bank lobby corner or a telecom shop bench seats a few riders, a
+# subdistrict service centre a room; health and fitness points are rooms in office buildings
+# and parks. Each station gets 75-125 % of its host's figure.
+SEATS_BY_HOST = {"bank": 8, "telecom": 6, "post": 6, "pharmacy": 4, "supermarket": 8,
+                 "subdistrict": 16, "convenience": 4, "building": 30, "park": 20}
 
 SIX = ["ac", "fridge", "microwave", "water", "charging", "seating"]  # the "6" of "6+X"
 EXTRAS = {"relay": {"toilet": 0.5, "first_aid": 0.4, "wifi": 0.45},
@@ -236,7 +241,11 @@ def attributes(kind: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
             [a for a in ("ac", "water", "seating") if rng.random() < 0.97]
         have += [a for a, p in EXTRAS[kind].items() if rng.random() < p]
         amenities.append(have)
-    capacity = rng.integers(4, 21, n) if kind == "relay" else rng.integers(10, 41, n)
+    lo, hi = (4, 21) if kind == "relay" else (10, 41)
+    draw = rng.integers(lo, hi, n)  # this draw keeps the seeded stream as it always was
+    scale = 0.75 + 0.5 * (draw - lo) / (hi - 1 - lo)
+    capacity = np.maximum(2, np.rint(np.array([SEATS_BY_HOST[h] for h in host]) * scale))
+    capacity = capacity.astype(np.int64)
     return pd.DataFrame({"host": host, "opening_hours": hours, "amenities": amenities,
                          "capacity": capacity})
 
