@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -21,8 +23,10 @@ from geo.coverage import (
     compute_coverage,
     hourly_coverage,
     station_service_areas,
+    weekday_date,
 )
 from geo.export import FORMATS, MEDIA_TYPES, gaps_bytes
+from geo.hours import local_time
 from geo.query import (
     QueryError,
     parse_bbox,
@@ -75,8 +79,40 @@ def cached(name: str, key, build):
 
 
 def coverage_for(spec: CoverageSpec) -> CoverageResult:
-    """Cached per question: the planner page asks for summary, gaps and cells of the same one."""
-    return cached("coverage_cache", spec, lambda: compute_coverage(current_atlas(), spec))
+    """Cached per question: the planner page asks for summary, gaps and cells of the same one.
+    Times with the same open stations share one answer (and its zones), so an hour slider
+    over a day needs only as many computations as the day has distinct open sets."""
+    key = spec
+    if spec.at is not None:
+        mask = current_atlas().index.usable(spec.station_filter)
+        key = (replace(spec, at=None), hashlib.sha1(mask.tobytes()).hexdigest())
+    result = cached("coverage_cache", key, lambda: compute_coverage(current_atlas(), spec))
+    return result if result.spec == spec else result.for_spec(spec)
+
+
+def _warm_day(spec: CoverageSpec, weekday: int) -> None:
+    """Compute each hour's coverage and default gap zones of a weekday in the background, once
+    per question and one day at a time, so the planner's hour slider answers from cache."""
+    app = current_app._get_current_object()
+    running: set = app.extensions.setdefault("warming", set())
+    key = (replace(spec, at=None), weekday)
+    with _lock:
+        if running:  # one warm-up at a time, so it never crowds out requests
+            return
+        running.add(key)
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                day = datetime.combine(weekday_date(weekday), datetime.min.time())
+                for hour in range(24):
+                    at = local_time(day + timedelta(hours=hour))
+                    coverage_for(replace(spec, at=at)).zones()
+        finally:
+            with _lock:
+                running.discard(key)
+
+    threading.Thread(target=run, name="warm-day", daemon=True).start()
 
 
 def load_for(spec: CoverageSpec, decay: str = "none", max_per_seat: float | None = None
@@ -137,8 +173,10 @@ def hourly():
     """Coverage at each hour of a weekday: the curve that shows the night gap."""
     spec = _spec()
     weekday = parse_weekday("weekday", request.args.get("weekday"), 1)
-    curve = hourly_coverage(current_atlas(), spec, weekday)
+    curve = cached("hourly_cache", (spec, weekday),
+                   lambda: hourly_coverage(current_atlas(), spec, weekday))
     total = coverage_for(replace(spec, at=None))
+    _warm_day(spec, weekday)
     return jsonify({"type": spec.type, "threshold_m": spec.threshold, "weekday": weekday,
                     "workers": total.summary()["workers"],
                     "all_day": total.summary()["covered"], "hours": _records(curve),

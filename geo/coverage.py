@@ -9,6 +9,7 @@ into polygons and ranked by the workers they hold.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -98,6 +99,13 @@ class CoverageResult:
 
     def __post_init__(self) -> None:
         self.served = self.grid.served(SERVES[self.spec.type])
+
+    def for_spec(self, spec: CoverageSpec) -> CoverageResult:
+        """This answer for another question with the same usable stations (another hour with
+        the same open set): it shares every array and the zone cache, only the label differs."""
+        same = copy.copy(self)
+        same.spec = spec
+        return same
 
     @cached_property
     def covered(self) -> np.ndarray:

@@ -76,3 +76,20 @@ def test_api_scenario_and_access(client):
     assert acc["summary"]["overloaded"] == sum(f["properties"]["overloaded"]
                                                for f in acc["features"])
     assert client.get("/api/access?decay=cubic").status_code == 400
+
+
+def test_hours_with_the_same_open_stations_share_one_answer(app, client):
+    """10:00 and 10:30 on a Tuesday open the same stations: one computation, two labels."""
+    from app.coverage_api import coverage_for
+    from geo.query import parse_coverage
+
+    with app.app_context():
+        a = coverage_for(parse_coverage("relay", "1000", "2026-11-24T10:00"))
+        b = coverage_for(parse_coverage("relay", "1000", "2026-11-24T10:30"))
+        night = coverage_for(parse_coverage("relay", "1000", "2026-11-24T21:00"))
+        assert a.distance_m is b.distance_m and a.zones() is b.zones()
+        assert (a.spec.at.hour, a.spec.at.minute, b.spec.at.minute) == (10, 0, 30)
+        assert night.distance_m is not a.distance_m
+        assert night.summary()["covered"] < a.summary()["covered"]
+    body = client.get("/api/coverage?type=relay&at=2026-11-24T10:30").get_json()
+    assert body["at"].startswith("2026-11-24T10:30")
