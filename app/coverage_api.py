@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -16,7 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from app import current_atlas
 from app.api import require_mode
 from geo.access import DEFAULT_MAX_PER_SEAT, station_load
-from geo.coords import shift_geometries
+from geo.coords import from_wgs84, shift_geometries
 from geo.coverage import (
     CoverageResult,
     CoverageSpec,
@@ -192,6 +193,16 @@ def _for_drawing(geoms: np.ndarray, out_crs: str, simplify: bool) -> np.ndarray:
     return geoms
 
 
+def zones_for_drawing(zones: gpd.GeoDataFrame, out_crs: str, simplify: bool
+                      ) -> gpd.GeoDataFrame:
+    """Gap zones for a map: polygons and sites in the display datum, lighter if asked."""
+    zones = zones.set_geometry(_for_drawing(np.asarray(zones.geometry.array), out_crs,
+                                            simplify))
+    site = np.array(zones["site"].tolist(), float).reshape(-1, 2)
+    lon, lat = from_wgs84(site[:, 0], site[:, 1], out_crs)
+    return zones.assign(site=np.round(np.column_stack([lon, lat]), 6).tolist())
+
+
 @bp.get("/gaps")
 def gaps():
     """Ranked gap zones as GeoJSON, CSV or GeoPackage."""
@@ -207,8 +218,7 @@ def gaps():
         raise QueryError("out_crs" if out_crs != "wgs84" else "simplify",
                          "out_crs and simplify are for drawing; downloads are exact WGS-84")
     if out_crs != "wgs84" or draw:
-        zones = zones.set_geometry(_for_drawing(np.asarray(zones.geometry.array), out_crs,
-                                                draw))
+        zones = zones_for_drawing(zones, out_crs, draw)
     top = {**_meta(result), "group": group,
            "min_density": density_floor(result.spec.type, floor),
            "summary": result.summary(), "total_zones": len(result.zones(floor, group).site)}

@@ -51,7 +51,7 @@ PLAN = [*COVERAGE, MIN_DENSITY,
         _q("exact", "1: exact MIP (HiGHS, 60 s limit) instead of greedy.",
            {"type": "string", "enum": ["0", "1", "true", "false"]}),
         _q("format", "json (default); geojson or csv downloads the sites.",
-           {"type": "string", "enum": ["json", "geojson", "csv"]})]
+           {"type": "string", "enum": ["json", "geojson", "csv"]}), OUT_CRS]
 PLAN_BODY = {"type": "object", "properties": {
     **{p["name"]: p["schema"] for p in PLAN if p["name"] != "candidates"},
     "candidates": {"description": "cells, extend_hours, or a GeoJSON FeatureCollection of "
@@ -65,7 +65,10 @@ SCENARIO_BODY = {"type": "object", "properties": {
             "description": "New stations at [lng, lat] (WGS-84), open 24/7."},
     "remove": {"type": "array", "items": {"type": "string"}, "description": "Station ids."},
     "hours": {"type": "object", "additionalProperties": {"type": "string"},
-              "description": "Station id -> new opening_hours, e.g. 24/7."}}}
+              "description": "Station id -> new opening_hours, e.g. 24/7."},
+    "crs": {**CRS["schema"], "description": "Datum of the `add` points."},
+    "out_crs": {**OUT_CRS["schema"], "description": "Datum of the returned gap zones "
+                                                    "(simplified for drawing unless wgs84)."}}}
 
 ERROR = {"description": "A bad parameter: `error` says what is wrong, `param` names it.",
          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

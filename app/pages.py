@@ -8,11 +8,14 @@ from app import current_atlas
 from app.i18n import STRINGS, current_lang
 from app.mapview import DISPLAY_CRS, TYPE_COLOURS, base_map, map_parts
 from geo.coverage import DEFAULT_THRESHOLDS_M
-from geo.query import K_MAX, QueryError, parse_int
+from geo.plan import K_MAX as PLAN_K_MAX
+from geo.query import K_MAX, THRESHOLD_RANGE_M, QueryError, parse_int
 from geo.schema import SERVES, STATION_TYPES
+from geo.zones import DEFAULT_MIN_DENSITY
 
 bp = Blueprint("pages", __name__)
 FILTER_AMENITIES = ("water", "microwave", "charging", "toilet", "ac")
+PLANNER_LIMITS = {"threshold": THRESHOLD_RANGE_M, "k_max": PLAN_K_MAX}  # the API's, for the page
 
 
 def cached_map(key: str, build) -> dict[str, str]:
@@ -55,17 +58,22 @@ def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> st
                                                            centre=(31.15, 121.45)))
     cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"],
            "districts": parts["districts"], "crs": DISPLAY_CRS[tiles],
-           "thresholds": DEFAULT_THRESHOLDS_M, "serves": SERVES, "cell_zoom": 14,
+           "thresholds": DEFAULT_THRESHOLDS_M, "densities": DEFAULT_MIN_DENSITY,
+           "limits": PLANNER_LIMITS, "colours": TYPE_COLOURS,
+           "serves": SERVES, "cell_zoom": 14, "cluster_zoom": 14,
            "modes": sorted(atlas.networks),
            "embed_url": url_for("embeds.coverage", _external=True),
            "api": {"coverage": url_for("coverage_api.coverage"),
                    "hourly": url_for("coverage_api.hourly"),
                    "gaps": url_for("coverage_api.gaps"),
                    "cells": url_for("coverage_api.cells"),
-                   "areas": url_for("coverage_api.service_areas")}, **extra}
+                   "areas": url_for("coverage_api.service_areas"),
+                   "stations": url_for("api.stations"), "plan": url_for("planner_api.plan"),
+                   "scenario": url_for("planner_api.scenario")}, **extra}
     template = "embed_coverage.html" if embed else "planner.html"
     return render_template(template, page="planner", map=parts, cfg=cfg, embed=embed,
-                           thresholds=DEFAULT_THRESHOLDS_M,
+                           thresholds=DEFAULT_THRESHOLDS_M, densities=DEFAULT_MIN_DENSITY,
+                           limits=PLANNER_LIMITS,
                            days=STRINGS[lang]["days"].split(","), **common(lang, tiles))
 
 

@@ -7,9 +7,17 @@ import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
-from app.coverage_api import _download, _records, _spec_from, coverage_for, load_for
+from app.coverage_api import (
+    _download,
+    _records,
+    _spec_from,
+    coverage_for,
+    load_for,
+    zones_for_drawing,
+)
 from geo import scenario as sc
 from geo.access import DECAYS, DEFAULT_MAX_PER_SEAT, load_summary
+from geo.coords import from_wgs84, to_wgs84
 from geo.export import gaps_geojson, sites_bytes, sites_frame
 from geo.plan import (
     K_MAX,
@@ -23,6 +31,7 @@ from geo.plan import (
 from geo.query import (
     QueryError,
     parse_choice,
+    parse_crs,
     parse_float,
     parse_int,
     parse_min_density,
@@ -101,8 +110,13 @@ def _plan_answer(a: dict) -> tuple[Plan, dict]:
         sc.Scenario(add=tuple(map(tuple, plan.sites[["lon", "lat"]].to_numpy())))
     after = sc.recompute(sc.apply(atlas.stations, change, spec.type), atlas.grid,
                          atlas.districts, spec, result.network)
+    out_crs = parse_crs("out_crs", _text(a.get("out_crs")))
+    shown = plan.sites.copy()
+    shown["lon"], shown["lat"] = (np.round(v, 6) for v in from_wgs84(
+        shown["lon"].to_numpy(), shown["lat"].to_numpy(), out_crs))
     return plan, {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
-                  "sites": gaps_geojson(sites_frame(plan.sites)), "curve": plan.curve,
+                  "coordinates_datum": out_crs,
+                  "sites": gaps_geojson(sites_frame(shown)), "curve": plan.curve,
                   "before": result.summary(), "after": after.summary(),
                   "solver": plan.solver, "sample": atlas.is_sample}
 
@@ -119,8 +133,9 @@ def plan():
     return _download(data, fmt, f"plan-{answer['spec']['type']}")
 
 
-def _scenario_from(a: dict) -> sc.Scenario:
-    """The changes in a scenario body, shape-checked (ids and hours checked against data)."""
+def _scenario_from(a: dict, crs: str = "wgs84") -> sc.Scenario:
+    """The changes in a scenario body, shape-checked (ids and hours checked against data);
+    added points given in `crs` (Amap / Baidu) are converted to WGS-84."""
     add, remove, hours = a.get("add") or [], a.get("remove") or [], a.get("hours") or {}
     if not isinstance(add, list) or not all(
             isinstance(p, list) and len(p) == 2
@@ -132,7 +147,10 @@ def _scenario_from(a: dict) -> sc.Scenario:
     if not isinstance(hours, dict):
         raise QueryError("hours", 'hours must map station ids to opening hours, e.g. '
                                   '{"relay-0001": "24/7"}')
-    return sc.Scenario(tuple((float(x), float(y)) for x, y in add), tuple(remove),
+    pts = np.array(add, float).reshape(-1, 2)
+    lon, lat = to_wgs84(pts[:, 0], pts[:, 1], crs)
+    return sc.Scenario(tuple(zip(np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(),
+                                 strict=True)), tuple(remove),
                        {str(k): v for k, v in hours.items()})
 
 
@@ -144,13 +162,18 @@ def scenario():
     spec = _spec_from(a.get("type"), _text(a.get("threshold_m")), _text(a.get("at")),
                       _amenities(a.get("amenity")), _text(a.get("mode")))
     floor = parse_min_density("min_density", _text(a.get("min_density")))
-    change = _scenario_from(a)
+    change = _scenario_from(a, parse_crs("crs", _text(a.get("crs"))))
+    out_crs = parse_crs("out_crs", _text(a.get("out_crs")))
     sc.check(change, set(atlas.stations["id"]))
     before = coverage_for(spec)
     after = sc.recompute(sc.apply(atlas.stations, change, spec.type), atlas.grid,
                          atlas.districts, spec, before.network)
     cmp = sc.compare(before, after)
-    gaps = gaps_geojson(after.gaps(20, floor), total_zones=len(after.zones(floor).site))
+    zones = after.gaps(20, floor)
+    if out_crs != "wgs84":
+        zones = zones_for_drawing(zones, out_crs, simplify=True)
+    gaps = gaps_geojson(zones, total_zones=len(after.zones(floor).site),
+                        coordinates_datum=out_crs)
     return jsonify({"spec": spec.describe(), "before": cmp["before"], "after": cmp["after"],
                     "delta": cmp["delta"], "districts": _records(cmp["districts"]),
                     "gaps": gaps, "sample": atlas.is_sample})

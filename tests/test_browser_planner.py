@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import geopandas as gpd
 
@@ -106,4 +107,91 @@ def test_planner_in_chinese_at_360_has_no_horizontal_scroll(live_server, page_fa
     width = w.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]
     w.page.screenshot(path=str(ARTIFACTS / "planner-360.png"), full_page=True)
+    assert w.problems == []
+
+
+def test_existing_stations_drawn_open_and_closed_at_the_hour(live_server, page_factory,
+                                                           client):
+    base = live_server()
+    w = open_planner(page_factory, base)
+    w.page.wait_for_function("document.body.dataset.stations === '1309'")
+    assert w.page.evaluate("document.body.dataset.stationsClosed") == "0"  # any time: all open
+    w.page.uncheck("#p-allday")
+    w.page.fill("#p-hour", "22")
+    w.page.dispatch_event("#p-hour", "change")
+    w.page.wait_for_function("document.body.dataset.at === '2026-11-24T22:00'")
+    open_at_22 = len(client.get("/api/stations?type=relay&open_at=2026-11-24T22:00&fields=id"
+                                ).get_json()["features"])
+    w.page.wait_for_function(f"document.body.dataset.stationsClosed === '{1309 - open_at_22}'")
+    clusters = w.page.evaluate("document.querySelectorAll('.marker-cluster').length")
+    assert clusters > 0  # clustered at city zoom
+    assert w.problems == []
+
+
+def test_plan_panel_draws_numbered_sites_and_applies_a_scenario(live_server, page_factory,
+                                                                client):
+    base = live_server()
+    w = open_planner(page_factory, base)
+    w.page.fill("#plan-k", "4")
+    w.page.click("#plan-run")
+    w.page.wait_for_function("document.body.dataset.plan === '4'", timeout=30000)
+    api = client.get("/api/plan?type=relay&threshold_m=1000&k=4").get_json()
+    rows = w.page.eval_on_selector_all("#plan-sites tbody tr",
+                                       "rs => rs.map(r => r.cells[1].textContent)")
+    assert rows == [f"{f['properties']['gain']:,}" for f in api["sites"]["features"]]
+    labels = w.page.eval_on_selector_all(".site-label", "ls => ls.map(l => l.textContent)")
+    assert sorted(labels) == ["1", "2", "3", "4"]
+    assert w.page.evaluate("document.getElementById('plan-curve').dataset.points") == \
+        str(len(api["curve"]))
+    href = urlsplit(w.page.evaluate("document.getElementById('plan-dl-csv').href"))
+    download = client.get(f"{href.path}?{href.query}")
+    assert "format=csv" in href.query and download.status_code == 200
+    assert download.data.decode("utf-8-sig").count("\n") == 5  # header and 4 sites
+    w.page.click("#plan-apply")
+    w.page.wait_for_function("document.body.dataset.scenario", timeout=30000)
+    gain = sum(f["properties"]["gain"] for f in api["sites"]["features"])
+    assert w.page.evaluate("document.body.dataset.scenario") == str(gain)
+    assert f"+{gain:,}" in w.page.inner_text("#scenario-city")
+    assert w.page.locator("#scenario-districts tbody tr").count() == 16
+    w.page.screenshot(path=str(ARTIFACTS / "planner-plan.png"))
+    assert w.problems == []
+
+
+def test_bad_threshold_shows_a_message_and_greys_the_figures(live_server, page_factory):
+    base = live_server()
+    w = open_planner(page_factory, base, lang="zh")
+    before = figures(w.page)
+    w.page.fill("#p-threshold", "30")
+    w.page.dispatch_event("#p-threshold", "change")
+    w.page.wait_for_selector("#e-threshold_m:not([hidden])")
+    assert w.page.inner_text("#e-threshold_m") == "服务半径须在 50 到 20,000 米之间"
+    assert "stale" in w.page.evaluate("document.body.className")
+    opacity = w.page.evaluate("getComputedStyle(document.querySelector('.figures')).opacity")
+    assert float(opacity) < 0.5
+    assert figures(w.page)["share"] == before["share"]  # kept, but marked as not matching
+    w.page.fill("#p-threshold", "1500")
+    w.page.dispatch_event("#p-threshold", "change")
+    w.page.wait_for_function("!document.body.classList.contains('stale')"
+                             " && !document.body.dataset.busy")
+    assert w.page.is_hidden("#e-threshold_m") and figures(w.page)["share"] != before["share"]
+    assert w.problems == []
+
+
+def test_extend_hours_plan_needs_an_hour_and_names_stations(live_server, page_factory):
+    base = live_server()
+    w = open_planner(page_factory, base)
+    w.page.select_option("#plan-kind", "extend_hours")
+    w.page.click("#plan-run")
+    w.page.wait_for_selector("#e-other:not([hidden])")
+    assert "Any time" in w.page.inner_text("#e-other")
+    w.page.uncheck("#p-allday")
+    w.page.fill("#p-hour", "21")
+    w.page.dispatch_event("#p-hour", "change")
+    w.page.wait_for_function("document.body.dataset.at === '2026-11-24T21:00'")
+    w.page.fill("#plan-k", "3")
+    w.page.click("#plan-run")
+    w.page.wait_for_function("document.body.dataset.plan === '3'", timeout=30000)
+    w.page.click("#plan-apply")
+    w.page.wait_for_function("document.body.dataset.scenario", timeout=30000)
+    assert int(w.page.evaluate("document.body.dataset.scenario")) > 0
     assert w.problems == []

@@ -7,16 +7,27 @@ window.UI = (function () {
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
   }
-  async function getJSON(url) {
-    const resp = await fetch(url, { headers: { Accept: "application/json" } });
-    const body = await resp.json();
-    if (!resp.ok) throw new Error(body.error || String(resp.status));
+  // The JSON answer, or an Error carrying the API's message and the parameter it names.
+  async function answer(resp) {
+    const body = await resp.json().catch(() => ({}));
+    if (!resp.ok) {
+      const err = new Error(body.error || String(resp.status));
+      err.param = body.param;
+      throw err;
+    }
     return body;
+  }
+  async function getJSON(url) {
+    return answer(await fetch(url, { headers: { Accept: "application/json" } }));
+  }
+  async function postJSON(url, data) {
+    return answer(await fetch(url, { method: "POST", body: JSON.stringify(data),
+      headers: { Accept: "application/json", "Content-Type": "application/json" } }));
   }
   // The page's config (JSON in #cfg) and its folium map object.
   function page() {
     const cfg = JSON.parse(document.getElementById("cfg").textContent);
     return { cfg, t: cfg.t, map: window[cfg.map] };
   }
-  return { el, getJSON, page };
+  return { el, getJSON, postJSON, page };
 })();

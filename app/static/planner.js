@@ -1,5 +1,6 @@
-// Planner page: district choropleth, ranked gap zones, cells when zoomed in, hourly curve.
-// Text from the data (district names) is set with textContent only.
+// Planner page: district choropleth, existing stations (open/closed at the chosen hour,
+// clustered when zoomed out), station-sized gap zones numbered at their sites, cells when
+// zoomed in, the hourly curve. Text from the data is set with textContent only.
 (function () {
   "use strict";
   const { el, getJSON } = window.UI;
@@ -8,13 +9,25 @@
   const gapLayer = L.layerGroup().addTo(map);
   const cellLayer = L.layerGroup().addTo(map);
   const areaLayer = L.layerGroup().addTo(map);
+  const stationLayer = L.markerClusterGroup({ disableClusteringAtZoom: cfg.cluster_zoom,
+    showCoverageOnHover: false, chunkedLoading: true }).addTo(map);
   const $ = (id) => document.getElementById(id);
   const nf = new Intl.NumberFormat(cfg.lang === "zh" ? "zh-CN" : "en");
+  const pct = Charts.pct;
+  const FIELDS = { threshold_m: "p-threshold", min_density: "p-density" };
   let lastType = $("p-type").value;
   let seq = 0;
+  const stationCache = {};
 
-  const pct = (x) => (x === null || x === undefined ? "–" : (100 * x).toFixed(1) + " %");
   const metres = (x) => (x === null || x === undefined ? "–" : nf.format(Math.round(x)) + " m");
+  const fill = (text, vars) => text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k]));
+
+  function atValue() {
+    if ($("p-allday").checked) return null;
+    const day = new Date(Date.UTC(2026, 10, 23 + Number($("p-weekday").value)));
+    return day.toISOString().slice(0, 10) + "T" + String($("p-hour").value).padStart(2, "0")
+      + ":00";
+  }
 
   function params(withTime) {
     const p = new URLSearchParams();
@@ -23,14 +36,45 @@
     document.querySelectorAll("input[name=amenity]:checked")
       .forEach((c) => p.append("amenity", c.value));
     if ($("p-mode") && $("p-mode").value !== "straight") p.set("mode", $("p-mode").value);
-    if (withTime && !$("p-allday").checked) {
-      const day = new Date(Date.UTC(2026, 10, 23 + Number($("p-weekday").value)));
-      const hh = String($("p-hour").value).padStart(2, "0");
-      p.set("at", day.toISOString().slice(0, 10) + "T" + hh + ":00");
-    }
+    if (withTime && atValue()) p.set("at", atValue());
     return p;
   }
 
+  // A field's message in the page language, and the figures marked as no longer matching.
+  function showError(param, message) {
+    const box = $("e-" + param) || $("e-other");
+    box.textContent = message;
+    box.hidden = false;
+    const input = $(FIELDS[param] || "");
+    if (input) input.setAttribute("aria-invalid", "true");
+    document.body.classList.add("stale");
+  }
+
+  function clearErrors() {
+    document.querySelectorAll(".field-error, #e-other").forEach((e) => { e.hidden = true; });
+    document.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+  }
+
+  function localMessage(param) {
+    if (param === "threshold_m") {
+      return fill(t.bad_threshold_m, { lo: nf.format(cfg.limits.threshold[0]),
+        hi: nf.format(cfg.limits.threshold[1]) });
+    }
+    if (param === "k") return fill(t.bad_k, { hi: cfg.limits.k_max });
+    return t["bad_" + param] || fill(t.bad_param, { p: param });
+  }
+
+  // Checks what the browser can check before asking the server; false if a value is bad.
+  function valid() {
+    clearErrors();
+    const th = Number($("p-threshold").value);
+    const dens = $("p-density").value;
+    let ok = true;
+    if (!$("p-threshold").value || !(th >= cfg.limits.threshold[0]
+        && th <= cfg.limits.threshold[1])) { showError("threshold_m", localMessage("threshold_m")); ok = false; }
+    if (dens !== "" && !(Number(dens) >= 0)) { showError("min_density", localMessage("min_density")); ok = false; }
+    return ok;
+  }
 
   function renderSummary(data) {
     const s = data.summary;
@@ -56,53 +100,60 @@
   function renderGaps(fc) {
     const body = $("gaps").tBodies[0];
     body.replaceChildren();
+    $("gaps-note").textContent = fill(t.gaps_note, { n: nf.format(fc.total_zones) });
     CoverageLayers.drawGaps(gapLayer, fc).forEach(({ feature, layer }) => {
       const p = feature.properties;
       const tr = el("tr");
       tr.dataset.rank = String(p.rank);
+      tr.tabIndex = 0;
       tr.append(el("td", null, p.rank), el("td", null, nf.format(p.workers)),
         el("td", null, p.area_km2.toFixed(2)), el("td", "names", p.districts.join("、")),
+        el("td", null, nf.format(Math.round(p.max_distance_m))),
         el("td", null, p.nearest_station_m === null ? "–" : nf.format(Math.round(p.nearest_station_m))));
-      tr.addEventListener("click", () => {
+      const zoom = () => {
         document.querySelectorAll("#gaps tr.active").forEach((r) => r.classList.remove("active"));
         tr.classList.add("active");
         map.fitBounds(layer.getBounds(), { maxZoom: 15 });
-      });
+      };
+      tr.addEventListener("click", zoom);
+      tr.addEventListener("keydown", (e) => { if (e.key === "Enter") zoom(); });
       body.append(tr);
     });
   }
 
   function renderHourly(data) {
-    const svg = $("hourly");
-    const ns = "http://www.w3.org/2000/svg";
-    const W = 360, H = 170, L0 = 34, R0 = 8, T0 = 10, B0 = 24;
-    const x = (h) => L0 + (h / 23) * (W - L0 - R0);
-    const y = (s) => T0 + (1 - s) * (H - T0 - B0);
-    const node = (tag, attrs, text) => {
-      const e = document.createElementNS(ns, tag);
-      Object.entries(attrs).forEach(([k, v]) => e.setAttribute(k, String(v)));
-      if (text !== undefined) e.textContent = text;
-      return e;
-    };
-    svg.replaceChildren();
-    [0, 0.25, 0.5, 0.75, 1].forEach((s) => {
-      svg.append(node("line", { x1: L0, x2: W - R0, y1: y(s), y2: y(s), stroke: "#d9e2ec" }));
-      svg.append(node("text", { x: L0 - 4, y: y(s) + 4, "text-anchor": "end", "font-size": 10,
-        fill: "#52606d" }, (100 * s) + "%"));
+    Charts.shareLine($("hourly"), data.hours.map((r) => ({ x: r.hour, y: r.share_covered,
+      label: r.hour + ":00" })), { xMax: 23, dots: true,
+      xTicks: [0, 6, 12, 18, 23].map((h) => [h, h + ":00"]),
+      mark: $("p-allday").checked ? null : Number($("p-hour").value) });
+  }
+
+  // Every station of the type once per type; which are open comes per hour (ids only).
+  async function drawStations(type, at) {
+    if (!stationCache[type]) {
+      const q = new URLSearchParams({ type, fields: "id,name", out_crs: cfg.crs });
+      stationCache[type] = await getJSON(cfg.api.stations + "?" + q);
+    }
+    let open = null;
+    if (at) {
+      const q = new URLSearchParams({ type, fields: "id", open_at: at });
+      open = new Set((await getJSON(cfg.api.stations + "?" + q)).features.map((f) => f.id
+        || f.properties.id));
+    }
+    stationLayer.clearLayers();
+    const colour = cfg.colours[type];
+    const markers = stationCache[type].features.map((f) => {
+      const isOpen = !open || open.has(f.properties.id);
+      const [lng, lat] = f.geometry.coordinates;
+      const m = L.circleMarker([lat, lng], { radius: 5, weight: 1, color: "#fff",
+        fillColor: isOpen ? colour : "#868e96", fillOpacity: isOpen ? 0.95 : 0.6,
+        className: isOpen ? "st-open" : "st-closed" });
+      m.bindTooltip(el("span", null, f.properties.name + " · " + (isOpen ? t.open : t.closed)));
+      return m;
     });
-    [0, 6, 12, 18, 23].forEach((h) => svg.append(node("text", { x: x(h), y: H - 6,
-      "text-anchor": "middle", "font-size": 10, fill: "#52606d" }, h + ":00")));
-    const pts = data.hours.map((r) => x(r.hour) + "," + y(r.share_covered || 0)).join(" ");
-    svg.append(node("polyline", { points: pts, fill: "none", stroke: "#1b4965",
-      "stroke-width": 2.5 }));
-    data.hours.forEach((r) => {
-      const c = node("circle", { cx: x(r.hour), cy: y(r.share_covered || 0), r: 3,
-        fill: Number($("p-hour").value) === r.hour && !$("p-allday").checked ? "#e8590c"
-          : "#1b4965", "data-hour": r.hour, "data-share": r.share_covered });
-      c.append(node("title", {}, r.hour + ":00 " + pct(r.share_covered)));
-      svg.append(c);
-    });
-    svg.dataset.points = String(data.hours.length);
+    stationLayer.addLayers(markers);
+    document.body.dataset.stations = String(markers.length);
+    document.body.dataset.stationsClosed = String(open ? markers.length - open.size : 0);
   }
 
   async function loadCells() {
@@ -121,14 +172,19 @@
     } catch (err) { /* too many cells: the message asks to zoom in; the map stays usable */ }
   }
 
-  function setDownloads() {
+  function gapParams() {
     const p = params(true);
-    const href = (fmt) => { const q = new URLSearchParams(p); q.set("format", fmt);
+    if ($("p-density").value !== "") p.set("min_density", $("p-density").value);
+    return p;
+  }
+
+  function setDownloads() {
+    const href = (fmt) => { const q = gapParams(); q.set("format", fmt);
       q.set("limit", "5000"); q.set("download", "1"); return cfg.api.gaps + "?" + q; };
     $("dl-geojson").href = href("geojson");
     $("dl-csv").href = href("csv");
     $("dl-gpkg").href = href("gpkg");
-    const s = new URLSearchParams(p); s.set("format", "csv");
+    const s = params(true); s.set("format", "csv");
     $("dl-summary").href = cfg.api.coverage + "?" + s;
   }
 
@@ -144,13 +200,20 @@
     document.body.dataset.areas = String(fc.count);
   }
 
+  function busy(on) {
+    $("p-updating").hidden = !on;
+    $("figures").setAttribute("aria-busy", on ? "true" : "false");
+    if (on) document.body.dataset.busy = "1"; else delete document.body.dataset.busy;
+  }
+
   async function refresh(withHourly) {
+    if (!valid()) return;
     const mine = ++seq;
     const p = params(true);
-    const gp = new URLSearchParams(p);
+    const gp = gapParams();
     gp.set("limit", "20"); gp.set("simplify", "1"); gp.set("out_crs", cfg.crs);
     setDownloads();
-    document.body.dataset.busy = "1";
+    busy(true);
     const jobs = [getJSON(cfg.api.coverage + "?" + p), getJSON(cfg.api.gaps + "?" + gp)];
     if (withHourly) {
       const hp = params(false);
@@ -163,23 +226,38 @@
       renderSummary(summary);
       renderGaps(gaps);
       if (hourly) renderHourly(hourly);
+      document.body.classList.remove("stale");
       loadCells();
       loadAreas();
+      drawStations(p.get("type"), p.get("at"));
       if ($("p-kind")) $("p-kind").textContent = t["mode_" + (summary.mode || "straight")];
       document.body.dataset.at = summary.at || "";
       document.body.dataset.ready = "1";
+      document.dispatchEvent(new CustomEvent("planner:refreshed"));
     } catch (err) {
-      $("f-share").textContent = "!";
-      $("f-served").textContent = err.message;
+      if (mine !== seq) return;
+      showError(err.param || "other", err.param ? localMessage(err.param)
+        : t.error + ": " + err.message);
     } finally {
-      if (mine === seq) delete document.body.dataset.busy;
+      if (mine === seq) busy(false);
     }
   }
 
   function onTimeChange() {
     $("p-hour").disabled = $("p-allday").checked;
     $("p-hour-out").textContent = String($("p-hour").value).padStart(2, "0") + ":00";
-    refresh(true);
+    refresh(false);
+    if ($("hourly").dataset.points) renderHourlyMark();
+  }
+
+  // Moves the highlighted hour on the chart without asking the server again.
+  function renderHourlyMark() {
+    const hour = $("p-allday").checked ? null : Number($("p-hour").value);
+    $("hourly").querySelectorAll("circle").forEach((c) => {
+      const on = Number(c.dataset.x) === hour;
+      c.setAttribute("fill", on ? "#e8590c" : "#1b4965");
+      c.setAttribute("r", on ? 4 : 3);
+    });
   }
 
   $("p-type").addEventListener("change", () => {
@@ -187,10 +265,14 @@
     if (Number($("p-threshold").value) === cfg.thresholds[lastType]) {
       $("p-threshold").value = cfg.thresholds[type];
     }
+    if (Number($("p-density").value) === cfg.densities[lastType]) {
+      $("p-density").value = cfg.densities[type];
+    }
     lastType = type;
     refresh(true);
   });
   $("p-threshold").addEventListener("change", () => refresh(true));
+  $("p-density").addEventListener("change", () => refresh(false));
   if ($("p-mode")) $("p-mode").addEventListener("change", () => refresh(true));
   if ($("p-areas")) $("p-areas").addEventListener("change", loadAreas);
   $("p-weekday").addEventListener("change", () => refresh(true));
@@ -209,5 +291,8 @@
     p.set("zoom", String(map.getZoom())); p.set("crs", cfg.crs); p.set("lang", cfg.lang);
     return cfg.embed_url + "?" + p;
   };
+  // What the plan panel shares with the page: the same question, messages and gap drawing.
+  window.Planner = { params: gapParams, atValue, valid, showError, clearErrors, localMessage,
+    renderGaps, fill, nf, busy };
   refresh(true);
 })();
