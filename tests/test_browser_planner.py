@@ -195,3 +195,29 @@ def test_extend_hours_plan_needs_an_hour_and_names_stations(live_server, page_fa
     w.page.wait_for_function("document.body.dataset.scenario", timeout=30000)
     assert int(w.page.evaluate("document.body.dataset.scenario")) > 0
     assert w.problems == []
+
+
+def test_plan_from_an_uploaded_candidate_file(live_server, page_factory, tmp_path):
+    base = live_server()
+    w = open_planner(page_factory, base)
+    pts = [[121.174351, 31.150212], [121.47, 31.23], [121.620094, 31.19768]]
+    path = tmp_path / "candidates.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": p}, "properties": {}}
+        for p in pts]}))
+    w.page.set_input_files("#plan-file", str(path))
+    w.page.fill("#plan-k", "2")
+    w.page.click("#plan-run")
+    w.page.wait_for_function("document.body.dataset.plan === '2'", timeout=30000)
+    with w.page.expect_download() as dl:
+        w.page.click("#plan-dl-geojson")
+    doc = json.loads(dl.value.path().read_text())
+    got = [f["geometry"]["coordinates"] for f in doc["features"]]
+    assert got == [pts[0], pts[2]]  # the two uncovered sites; People's Square is covered
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("not json")
+    w.page.set_input_files("#plan-file", str(bad))
+    w.page.click("#plan-run")
+    w.page.wait_for_selector("#e-candidates:not([hidden])")
+    assert "GeoJSON" in w.page.inner_text("#e-candidates")
+    assert w.problems == []
