@@ -291,10 +291,12 @@ def _solve_mip(sets: CoverageSets, weights: np.ndarray, k: int, start: np.ndarra
     h = _quiet_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("threads", 1)
+    # no "threads" option: HiGHS has one scheduler per process, and asking for a different
+    # thread count than the first instance used (pulp's, say) makes run() fail
     h.passModel(lp)
     _warm_start(h, sets, row_of, start, n_c, n_d)
-    h.run()
+    if h.run() == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS could not run the covering model")
     status = h.getModelStatus()
     x = np.asarray(h.getSolution().col_value[:n_c]) if h.getInfo().primal_solution_status \
         else np.zeros(n_c)

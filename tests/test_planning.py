@@ -47,6 +47,23 @@ def test_greedy_and_exact_equal_enumeration_on_tiny_instances():
                 covered |= m[site]
 
 
+def test_exact_solves_after_another_highs_user_in_the_process():
+    """HiGHS keeps one thread scheduler per process: a solver used first (pulp's, here a bare
+    highspy model) must not make our exact solve fail silently."""
+    import highspy
+
+    other = highspy.Highs()
+    other.setOptionValue("output_flag", False)
+    other.setOptionValue("threads", 2)
+    other.addVar(0.0, 1.0)
+    other.run()
+    rng = np.random.default_rng(4)
+    sets, m = random_sets(rng)
+    w = rng.integers(1, 100, m.shape[1])
+    sol = MaximalCovering(sets, w).exact(3)
+    assert sol.optimal and sol.covered == brute_force(m, w, 3)
+
+
 def test_greedy_close_to_exact_on_city_like_instances():
     """50 random spatial instances (clustered demand, 1 km reach): report the worst ratio."""
     rng = np.random.default_rng(2026)
