@@ -27,9 +27,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/nearest.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/network.py
+	$(BIN)/python bench/planning.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
