@@ -279,7 +279,14 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
     import geopandas as gpd
 
     from geo.export import format_of, sites_bytes, write_atomic
-    from geo.plan import K_MAX, cell_candidates, closed_stations, plan_sites, point_candidates
+    from geo.plan import (
+        K_MAX,
+        cell_candidates,
+        closed_stations,
+        new_sites_instead,
+        plan_sites,
+        point_candidates,
+    )
     from geo.query import parse_coverage, parse_int, parse_min_density
 
     spec = parse_coverage(type_, threshold, at, [], mode if graph else None)
@@ -318,6 +325,11 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
     cols = ["rank", "gain", "covered", "share", "district", "lat", "lon"]
     cols += ["station_id"] if "station_id" in answer.sites else []
     click.echo(format_table(cols, answer.sites[cols].values.tolist()))
+    if extend_hours:
+        alt = new_sites_instead(result, n, atlas.districts, floor)
+        click.echo(f"keeping these {len(answer.sites)} open wins "
+                   f"{int(answer.sites['gain'].sum()):,} workers; {alt['k']} new sites at the "
+                   f"same time would win {alt['gain']:,}")
     last = answer.curve[-1]
     reached = "reach" if last["share"] >= answer.solver["curve_target"] else "reach only"
     click.echo(f"\ncurve: {len(answer.curve) - 1} greedy sites {reached} {last['share']:.1%}")

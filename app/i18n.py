@@ -63,6 +63,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "curve_reach": "再增加 {k} 个站点可覆盖 {p} 的职工",
         "curve_short": "增加 {k} 个站点后覆盖率为 {p}（未达到 {t}）",
         "scenario_city": "全市覆盖：{a} → {b}（{d}）",
+        "plan_compare": "保持这 {n} 个站点开放：新增覆盖 {a} 名职工；"
+                        "同一时刻新建 {k} 个站点：新增覆盖 {g} 名（覆盖率 {p}）",
         "bad_threshold_m": "服务半径须在 {lo} 到 {hi} 米之间",
         "bad_min_density": "密度须为 0 或以上",
         "bad_k": "站点数须在 1 到 {hi} 之间", "bad_candidates": "候选文件须为 GeoJSON 点集",
@@ -129,6 +131,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "curve_reach": "{k} more stations reach {p} of workers",
         "curve_short": "{k} more stations reach {p} (short of {t})",
         "scenario_city": "City coverage: {a} → {b} ({d})",
+        "plan_compare": "Keeping these {n} open wins {a} workers; {k} new sites at the same "
+                        "hour would win {g} (coverage {p})",
         "bad_threshold_m": "Service distance must be {lo}–{hi} m",
         "bad_min_density": "Density must be 0 or more",
         "bad_k": "Stations must be 1–{hi}", "bad_candidates": "The file must be GeoJSON points",

@@ -25,6 +25,8 @@ from geo.plan import (
     Plan,
     cell_candidates,
     closed_stations,
+    new_sites_instead,
+    plan_scenario,
     plan_sites,
     point_candidates,
 )
@@ -96,29 +98,28 @@ def _plan_answer(a: dict) -> tuple[Plan, dict]:
     floor = parse_min_density("min_density", _text(a.get("min_density"))) or 0.0
     exact = (parse_choice("exact", _text(a.get("exact")), ("0", "1", "true", "false"))
              in ("1", "true"))
-    result = coverage_for(spec)
-    source = a.get("candidates")
-    if isinstance(source, dict):
-        cand = _candidate_file(source)
-    else:
-        kind = parse_choice("candidates", _text(source), ("cells", "extend_hours")) or "cells"
-        cand = cell_candidates(result) if kind == "cells" else \
-            closed_stations(atlas.index, atlas.stations["id"].to_numpy(object), result)
-    plan = plan_sites(result, cand, k, atlas.districts, exact=exact, min_density=floor)
-    change = sc.Scenario(hours={sid: "24/7" for sid in plan.sites["station_id"]}) \
-        if cand.kind == "extend_hours" else \
-        sc.Scenario(add=tuple(map(tuple, plan.sites[["lon", "lat"]].to_numpy())))
-    after = sc.recompute(sc.apply(atlas.stations, change, spec.type), atlas.grid,
-                         atlas.districts, spec, result.network)
     out_crs = parse_crs("out_crs", _text(a.get("out_crs")))
+    source = a.get("candidates")
+    kind = "file" if isinstance(source, dict) else \
+        parse_choice("candidates", _text(source), ("cells", "extend_hours")) or "cells"
+    result = coverage_for(spec)
+    cand = _candidate_file(source) if kind == "file" else cell_candidates(result) \
+        if kind == "cells" else \
+        closed_stations(atlas.index, atlas.stations["id"].to_numpy(object), result)
+    plan = plan_sites(result, cand, k, atlas.districts, exact=exact, min_density=floor)
+    after = sc.recompute(sc.apply(atlas.stations, plan_scenario(plan), spec.type), atlas.grid,
+                         atlas.districts, spec, result.network)
     shown = plan.sites.copy()
     shown["lon"], shown["lat"] = (np.round(v, 6) for v in from_wgs84(
         shown["lon"].to_numpy(), shown["lat"].to_numpy(), out_crs))
-    return plan, {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
-                  "coordinates_datum": out_crs,
-                  "sites": gaps_geojson(sites_frame(shown)), "curve": plan.curve,
-                  "before": result.summary(), "after": after.summary(),
-                  "solver": plan.solver, "sample": atlas.is_sample}
+    answer = {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
+              "coordinates_datum": out_crs,
+              "sites": gaps_geojson(sites_frame(shown)), "curve": plan.curve,
+              "before": result.summary(), "after": after.summary(),
+              "solver": plan.solver, "sample": atlas.is_sample}
+    if kind == "extend_hours":  # beside it: k new sites at the same hour
+        answer["new_sites_instead"] = new_sites_instead(result, k, atlas.districts, floor)
+    return plan, answer
 
 
 @bp.route("/plan", methods=["GET", "POST"])

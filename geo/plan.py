@@ -13,6 +13,7 @@ import pandas as pd
 from geo.coverage import CoverageResult
 from geo.districts import district_of
 from geo.query import QueryError
+from geo.scenario import Scenario
 from geo.schema import in_china
 from geo.siting import MaximalCovering, gain_curve
 from geo.zones import dense_gap_cells
@@ -78,6 +79,22 @@ def plan_sites(result: CoverageResult, cand: Candidates, k: int, districts,
               "coverable": mc.coverable(), "curve_target": CURVE_TARGET,
               "curve_method": "greedy"}
     return Plan(sites, curve, solver)
+
+
+def new_sites_instead(result: CoverageResult, k: int, districts, min_density: float = 0.0
+                      ) -> dict:
+    """What k new sites would win at the same time: shown beside keeping k stations open."""
+    alt = plan_sites(result, cell_candidates(result), k, districts, min_density=min_density,
+                     curve_max=k).sites
+    return {"k": len(alt), "gain": int(alt["gain"].sum()),
+            "share": float(alt["share"].iloc[-1]) if len(alt) else None}
+
+
+def plan_scenario(plan: Plan) -> Scenario:
+    """The plan as a what-if: its new sites added, or its stations kept open around the clock."""
+    if "station_id" in plan.sites:
+        return Scenario(hours={sid: "24/7" for sid in plan.sites["station_id"]})
+    return Scenario(add=tuple(map(tuple, plan.sites[["lon", "lat"]].to_numpy())))
 
 
 def closed_stations(index, ids: np.ndarray, result: CoverageResult) -> Candidates:

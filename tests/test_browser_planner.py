@@ -191,6 +191,8 @@ def test_extend_hours_plan_needs_an_hour_and_names_stations(live_server, page_fa
     w.page.fill("#plan-k", "3")
     w.page.click("#plan-run")
     w.page.wait_for_function("document.body.dataset.plan === '3'", timeout=30000)
+    compare = w.page.inner_text("#plan-compare")
+    assert compare.startswith("Keeping these 3 open wins") and "3 new sites" in compare
     w.page.click("#plan-apply")
     w.page.wait_for_function("document.body.dataset.scenario", timeout=30000)
     assert int(w.page.evaluate("document.body.dataset.scenario")) > 0

@@ -232,3 +232,35 @@ def test_unreachable_gap_zones_serialise_as_valid_json(town, town_stations):
         else:  # a site zone is reached along streets from its site
             reach = [f["properties"]["max_distance_m"] for f in body["features"]]
             assert body["features"] and all(0 <= d <= 1000 for d in reach)
+
+
+def test_street_coverage_sets_match_networkx(town, town_stations):
+    """Candidate -> cell sets along the streets equal brute-force snapping plus networkx."""
+    atlas = town_atlas(town_stations, town, keep=("west",))
+    street = compute_coverage(atlas, CoverageSpec("relay", 600, mode="walk"))
+    grid = atlas.grid
+    cells = np.arange(len(grid))
+    sets = street.sets_from(grid.lon, grid.lat, cells)
+    G = load_graph(town, "walk")
+    for src in cells[::5]:
+        want = np.array([independent_network_distance(G, grid.lon[t], grid.lat[t],
+                                                      [(grid.lon[src], grid.lat[src])])
+                         for t in cells])
+        got = dict(zip(sets.row(src), sets.distance_m[sets.indptr[src]:sets.indptr[src + 1]],
+                       strict=True))
+        assert set(got) == set(np.flatnonzero(want <= 600)), src
+        for t, d in got.items():
+            assert d == pytest.approx(want[t], abs=0.05)
+
+
+def test_plan_along_streets_gains_what_the_scenario_finds(town, town_stations):
+    from geo.plan import cell_candidates, plan_scenario, plan_sites
+    from geo.scenario import apply, recompute
+
+    atlas = town_atlas(town_stations, town, keep=("west",))
+    street = compute_coverage(atlas, CoverageSpec("relay", 400, mode="walk"))
+    plan = plan_sites(street, cell_candidates(street), 2, atlas.districts, curve_max=2)
+    after = recompute(apply(atlas.stations, plan_scenario(plan), "relay"), atlas.grid,
+                      atlas.districts, street.spec, street.network)
+    gained = after.summary()["covered"] - street.summary()["covered"]
+    assert gained == plan.sites["gain"].sum() > 0

@@ -93,3 +93,13 @@ def test_hours_with_the_same_open_stations_share_one_answer(app, client):
         assert night.summary()["covered"] < a.summary()["covered"]
     body = client.get("/api/coverage?type=relay&at=2026-11-24T10:30").get_json()
     assert body["at"].startswith("2026-11-24T10:30")
+
+
+def test_keep_open_is_shown_beside_new_sites(client):
+    q = "/api/plan?type=relay&k=3&at=2026-11-24T21:00"
+    keep = client.get(q + "&candidates=extend_hours").get_json()
+    new = client.get(q).get_json()
+    assert all(f["properties"]["station_id"] for f in keep["sites"]["features"])
+    alt = keep["new_sites_instead"]
+    assert alt["k"] == 3
+    assert alt["gain"] == sum(f["properties"]["gain"] for f in new["sites"]["features"])

@@ -125,6 +125,14 @@
       $("plan-out").hidden = false;
       $("scenario-out").hidden = true;
       $("plan-solver").textContent = solverLine(answer.solver);
+      const alt = answer.new_sites_instead;
+      const gain = answer.sites.features.reduce((a, f) => a + f.properties.gain, 0);
+      $("plan-compare").hidden = !alt;
+      if (alt) {
+        $("plan-compare").textContent = P.fill(t.plan_compare, {
+          n: answer.sites.features.length, a: P.nf.format(gain), k: alt.k,
+          g: P.nf.format(alt.gain), p: pct(alt.share) });
+      }
       renderTable(answer.sites);
       drawSites(answer.sites);
       renderCurve(answer);
