@@ -3,6 +3,8 @@ station load (/api/access). Parameters are validated here; the work is done by g
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -11,6 +13,7 @@ from app.coverage_api import (
     _download,
     _records,
     _spec_from,
+    cached,
     coverage_for,
     load_for,
     zones_for_drawing,
@@ -91,7 +94,6 @@ def _candidate_file(fc) -> Candidates:
 
 def _plan_answer(a: dict) -> tuple[Plan, dict]:
     """Validate the plan question and answer it."""
-    atlas = current_atlas()
     spec = _spec_from(a.get("type"), _text(a.get("threshold_m")), _text(a.get("at")),
                       _amenities(a.get("amenity")), _text(a.get("mode")))
     k = parse_int("k", _text(a.get("k")), 1, K_MAX, 10)
@@ -102,20 +104,33 @@ def _plan_answer(a: dict) -> tuple[Plan, dict]:
     source = a.get("candidates")
     kind = "file" if isinstance(source, dict) else \
         parse_choice("candidates", _text(source), ("cells", "extend_hours")) or "cells"
-    result = coverage_for(spec)
-    cand = _candidate_file(source) if kind == "file" else cell_candidates(result) \
-        if kind == "cells" else \
-        closed_stations(atlas.index, atlas.stations["id"].to_numpy(object), result)
-    plan = plan_sites(result, cand, k, atlas.districts, exact=exact, min_density=floor)
-    after = sc.recompute(sc.apply(atlas.stations, plan_scenario(plan), spec.type), atlas.grid,
-                         atlas.districts, spec, result.network)
+    cand = _candidate_file(source) if kind == "file" else None
+    key = (spec, k, floor, exact, kind,
+           None if cand is None else hashlib.sha1(np.stack([cand.lon, cand.lat]).tobytes())
+           .hexdigest())
+    plan, answer = cached("plan_cache", key, lambda: _solve_plan(spec, k, floor, exact, kind,
+                                                                 cand))
     shown = plan.sites.copy()
     shown["lon"], shown["lat"] = (np.round(v, 6) for v in from_wgs84(
         shown["lon"].to_numpy(), shown["lat"].to_numpy(), out_crs))
+    return plan, {**answer, "coordinates_datum": out_crs,
+                  "sites": gaps_geojson(sites_frame(shown))}
+
+
+def _solve_plan(spec, k: int, floor: float, exact: bool, kind: str,
+                cand: Candidates | None) -> tuple[Plan, dict]:
+    """The plan and what it changes (computed once per question: the page asks for the
+    answer, then for its downloads)."""
+    atlas = current_atlas()
+    result = coverage_for(spec)
+    if cand is None:
+        cand = cell_candidates(result) if kind == "cells" else \
+            closed_stations(atlas.index, atlas.stations["id"].to_numpy(object), result)
+    plan = plan_sites(result, cand, k, atlas.districts, exact=exact, min_density=floor)
+    after = sc.recompute(sc.apply(atlas.stations, plan_scenario(plan), spec.type), atlas.grid,
+                         atlas.districts, spec, result.network)
     answer = {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
-              "coordinates_datum": out_crs,
-              "sites": gaps_geojson(sites_frame(shown)), "curve": plan.curve,
-              "before": result.summary(), "after": after.summary(),
+              "curve": plan.curve, "before": result.summary(), "after": after.summary(),
               "solver": plan.solver, "sample": atlas.is_sample}
     if kind == "extend_hours":  # beside it: k new sites at the same hour
         answer["new_sites_instead"] = new_sites_instead(result, k, atlas.districts, floor)
