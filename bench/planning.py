@@ -95,9 +95,9 @@ def versus_spopt(atlas: Atlas) -> None:
         return
     g = atlas.grid
     result = compute_coverage(atlas, CoverageSpec("relay", THRESHOLD))
-    cells = window(atlas, 31.10, 121.35, 5_000)  # Minhang/Songjiang edge: many gaps
+    cells = window(atlas, 31.10, 121.35, 9_000)  # Minhang/Songjiang edge: many gaps
     demand = cells[~result.covered[cells] & (result.served[cells] > 0)]
-    cand = cells[::3]
+    cand = cells[::4]
     w = result.served[demand]
     p = 30
     print(f"\n2. spopt MCLP against ours: {len(demand):,} demand x {len(cand):,} candidates, "
