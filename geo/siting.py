@@ -7,8 +7,9 @@ searches), so a city's 100,000 cells x 100,000 candidates never becomes a dense 
 `MaximalCovering` solves "choose k sites to cover the most uncovered workers" two ways, as
 spopt's MCLP does, but sparse: a lazy greedy for any size (each pick is the site with the
 largest gain given the earlier picks; gains only shrink, so a stale heap entry is re-scored only
-when it reaches the top), and an exact MIP solved by HiGHS under a time limit, which reports
-honestly whether it proved optimality and its gap.
+when it reaches the top), polished by drop-add swaps and, where cheap, restarted from other
+first sites; and an exact MIP solved by HiGHS under a time limit, which reports honestly
+whether it proved optimality and its gap.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from scipy.spatial import cKDTree
 from geo.nearest import chord_to_arc, ecef
 
 EXACT_TIME_LIMIT_S = 60.0
+# Restarts of greedy from other first sites, bounded by work (coverage-set entries x k x
+# starts): 50 for a district and k <= 10, one for all of Shanghai at k = 50.
+MULTISTART_WORK = 20_000_000
+MAX_STARTS = 50
 
 
 @dataclass(frozen=True)
@@ -146,13 +151,39 @@ class MaximalCovering:
 
     def polished(self, picks: Picks, t0: float | None = None) -> Solution:
         """Greedy picks improved by drop-add passes (Teitz-Bart): each site in turn is
-        replaced by the best candidate given the others while that gains."""
+        replaced by the best candidate given the others while that gains. Where that is
+        cheap (MULTISTART_WORK), greedy is also restarted from the next best first sites
+        and each restart polished the same way; the best set found is kept."""
         t0 = time.perf_counter() if t0 is None else t0
-        if len(picks.sites) > 1:
-            improved = _drop_add(self.sets, self.weights, picks.sites)
-            if improved is not None:
-                picks = _order_by_gain(self.sets, self.weights, improved)
+        k = len(picks.sites)
+        if k <= 1:
+            return self._greedy_solution(picks, t0)
+        best = self._swapped(picks.sites)
+        best_cover = self._cover(best)
+        starts = int(min(MAX_STARTS, MULTISTART_WORK // max(1, len(self.sets.indices) * k)))
+        firsts = np.argsort(-(self.sets.matrix() @ self.weights), kind="stable")[1:starts] \
+            if starts > 1 else []
+        for first in firsts:
+            rest = self.weights.copy()
+            rest[self.sets.row(first)] = 0
+            sites = self._swapped(np.concatenate([[first],
+                                                  _lazy_greedy(self.sets, rest, k - 1).sites]))
+            if self._cover(sites) > best_cover:
+                best, best_cover = sites, self._cover(sites)
+        if not np.array_equal(best, picks.sites):
+            picks = _order_by_gain(self.sets, self.weights, best)
         return self._greedy_solution(picks, t0)
+
+    def _swapped(self, sites: np.ndarray) -> np.ndarray:
+        """Sites after drop-add passes."""
+        improved = _drop_add(self.sets, self.weights, sites)
+        return sites if improved is None else improved
+
+    def _cover(self, sites: np.ndarray) -> int:
+        """Demand weight a set of sites covers together."""
+        hit = np.zeros(self.sets.n_targets, bool)
+        hit[self.sets.indices[self.sets.pairs_of(sites)]] = True
+        return int(self.weights[hit].sum())
 
     def _greedy_solution(self, picks: Picks, t0: float) -> Solution:
         """A heuristic answer, called optimal only when it trivially is."""
