@@ -36,25 +36,31 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app import (
         api,
+        assets,
         compression,
         coverage_api,
         embeds,
         errors,
         frame_policy,
         oembed,
+        offline,
         openapi,
         pages,
         planner_api,
+        search_api,
     )
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(planner_api.bp)
+    app.register_blueprint(search_api.bp)
     app.register_blueprint(embeds.bp)
     app.register_blueprint(oembed.bp)
+    app.register_blueprint(offline.bp)
     app.register_blueprint(openapi.bp)
     errors.register(app)
     frame_policy.register(app)
     compression.register(app)
+    assets.register(app)
     return app

@@ -5,14 +5,26 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 
 from app import current_atlas
+from app.assets import document_response
+from app.i18n import LANGS
+from app.mapview import DISPLAY_DECIMALS, DISPLAY_TOLERANCE_DEG
 from geo.atlas import Atlas
 from geo.coords import from_wgs84
 from geo.districts import display_geojson, match_district
 from geo.features import STATION_PROPERTIES, feature_collection
-from geo.finder import find_nearest, select_stations
+from geo.finder import find_nearest, select_stations, within_reach
+from geo.hours import local_time
 from geo.navigation import nav_links
 from geo.network import NetworkError
-from geo.query import QueryError, parse_bbox, parse_crs, parse_filter, parse_nearest
+from geo.offline import station_pack
+from geo.query import (
+    QueryError,
+    parse_bbox,
+    parse_choice,
+    parse_crs,
+    parse_filter,
+    parse_nearest,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -75,8 +87,10 @@ def nearest():
                       open_at=request.args.get("open_at"), mode=request.args.get("mode"))
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
     require_mode(a, q.mode)
-    rows = find_nearest(a, q)
-    rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat)) for r in rows.itertuples()]
+    rows, far = within_reach(find_nearest(a, q))
+    lang = parse_choice("lang", request.args.get("lang"), LANGS) or "zh"
+    rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat), lang)
+                   for r in rows.itertuples()]
     olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
     top = {"distance_kind": "straight" if q.mode == "straight" else "network",
            "mode": q.mode, "sample": a.is_sample, "origin": [round(olon, 7), round(olat, 7)],
@@ -86,7 +100,25 @@ def nearest():
         if net.snap(q.lon, q.lat)[0][0] < 0:
             top["note"] = (f"the point is more than {net.max_snap_m:.0f} m from any "
                            f"{q.mode} street in the loaded network: unreachable")
+            top["note_code"] = "unreachable"
+    if far:
+        top["note"], top["note_code"], top["note_km"] = far["text"], far["code"], far["km"]
     return _geojson(feature_collection(rows, out_crs=out_crs, **top))
+
+
+def pack_version(a: Atlas) -> str:
+    """The pack changes with the data and with the day its open spans start."""
+    return f"{a.version}-{local_time():%Y%m%d}"
+
+
+@bp.get("/pack")
+def pack():
+    """Every station with its open spans for two weeks: the finder's offline answer key."""
+    a = current_atlas()
+    crs = parse_crs("out_crs", request.args.get("out_crs"))
+    version = pack_version(a)
+    return document_response(f"pack-{crs}", version, lambda: station_pack(
+        a.stations, local_time(), crs, a.is_sample, a.data_date))
 
 
 def require_mode(a: Atlas, mode: str) -> None:
@@ -100,7 +132,14 @@ def require_mode(a: Atlas, mode: str) -> None:
 
 @bp.get("/districts")
 def districts():
-    """District boundaries (code, names, area) for maps; `out_crs` shifts them for display."""
+    """District boundaries (code, names, area) for maps; `out_crs` shifts them for display.
+
+    `display=1` is the pages' background layer: codes only, simplified, cached by version.
+    """
     a = current_atlas()
-    return _geojson(display_geojson(a.districts, parse_crs("out_crs",
-                                                           request.args.get("out_crs"))))
+    crs = parse_crs("out_crs", request.args.get("out_crs"))
+    if parse_choice("display", request.args.get("display"), ("0", "1")) == "1":
+        return document_response(f"districts-{crs}", a.version, lambda: display_geojson(
+            a.districts, crs, fields=("code",), tolerance_deg=DISPLAY_TOLERANCE_DEG,
+            decimals=DISPLAY_DECIMALS), "application/geo+json")
+    return _geojson(display_geojson(a.districts, crs))

@@ -16,7 +16,7 @@ import pandas as pd
 from app.progress import DelayedProgress
 from geo.atlas import Atlas
 from geo.features import feature_collection
-from geo.finder import find_nearest
+from geo.finder import find_nearest, within_reach
 from geo.query import QueryError, parse_nearest
 from geo.stations import StationFileError
 
@@ -151,18 +151,19 @@ def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None,
     q = parse_nearest(lat, lng, crs=crs, type=type_, k=k, amenities=list(amenity),
                       open_at=open_at, mode=mode if graph else None)
     atlas = _atlas(ctx, graph, mode)
-    rows = find_nearest(atlas, q)
+    rows, far = within_reach(find_nearest(atlas, q))
     kind = "network" if graph else "straight"
     if as_json:
         fc = feature_collection(rows, distance_kind=kind, mode=q.mode, sample=atlas.is_sample,
                                 origin=[round(q.lon, 7), round(q.lat, 7)],
-                                at=q.at.isoformat(timespec="minutes"))
+                                at=q.at.isoformat(timespec="minutes"),
+                                **({"note": far["text"]} if far else {}))
         click.echo(json.dumps(fc, ensure_ascii=False, indent=1))
         return
     if atlas.is_sample:
         click.echo(SAMPLE_NOTE)
     if rows.empty:
-        click.echo("no station matches these filters")
+        click.echo(far["text"] if far else "no station matches these filters")
         return
     table = [[i + 1, r.id, r.name, r.type, f"{r.distance_m:,.0f}", f"{r.bearing_deg:.0f}",
               "open" if r.open else "closed",

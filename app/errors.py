@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.i18n import STRINGS, current_lang
 from geo.query import QueryError
 
 
 def _wants_json() -> bool:
     """API routes always answer JSON."""
     return request.path.startswith("/api/")
+
+
+def error_page(code: int):
+    """A styled page in the visitor's language with a way home (404, 405, 500, ...)."""
+    lang = current_lang()
+    t = STRINGS[lang]
+    heading, message = ((t["not_found_title"], t["not_found"]) if code == 404
+                        else (t["server_error_title"], t["server_error"]) if code >= 500
+                        else (str(code), t["bad_param"].format(p=request.path)))
+    try:
+        from app import current_atlas
+        sample = current_atlas().is_sample
+    except Exception:  # an error page must render even if the atlas is what failed
+        sample = False
+    html = render_template("error.html", page="error", t=t, lang=lang, code=code,
+                           heading=heading, message=message, sample=sample, map=None,
+                           embed=False, other_lang="en" if lang == "zh" else "zh")
+    return html, code
 
 
 def register(app: Flask) -> None:
@@ -24,11 +43,13 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if _wants_json():
             return jsonify(error=exc.description or exc.name), exc.code
-        return exc
+        if exc.code is None or exc.code < 400:
+            return exc
+        return error_page(exc.code)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         app.logger.exception("unhandled error")
         if _wants_json():
             return jsonify(error="internal error; it has been logged"), 500
-        return "internal error; it has been logged", 500
+        return error_page(500)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import folium
 from flask import url_for
-
-from geo.atlas import Atlas
-from geo.districts import display_geojson
 
 CENTRE = (31.2304, 121.4737)  # People's Square
 LEAFLET = "vendor/leaflet-1.9.3"
@@ -18,12 +17,16 @@ TILES = {
 }
 MAX_ZOOM = 19
 DISPLAY_CRS = {"osm": "wgs84", "amap": "gcj02", "none": "wgs84"}
+DISTRICT_STYLE = {"color": "#5c6f82", "weight": 1.2, "fillColor": "#dde6ee", "fillOpacity": 0.25}
+DISPLAY_TOLERANCE_DEG = 0.001  # ~100 m, kept to ~10 m: context at city zoom, 18 KB not 54 KB
+DISPLAY_DECIMALS = 4
+_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>', re.S)
 TYPE_COLOURS = {"relay": "#e8590c", "health": "#c2255c", "fitness": "#2b8a3e"}
 
 
-def base_map(atlas: Atlas, tiles: str, zoom: int = 11,
+def base_map(tiles: str, zoom: int = 11,
              centre: tuple[float, float] = CENTRE) -> folium.Map:
-    """A Leaflet map with the district boundaries; every asset is served by this app."""
+    """A Leaflet map; every asset is served by this app (districts come as a cached file)."""
     # maxZoom on the map itself (folium's max_zoom only reaches tile layers): with no tiles
     # Leaflet would have none, and marker clustering needs one
     m = folium.Map(location=list(centre), zoom_start=zoom, tiles=None, prefer_canvas=True,
@@ -35,22 +38,17 @@ def base_map(atlas: Atlas, tiles: str, zoom: int = 11,
         url, attr, subdomains = TILES[tiles]
         folium.TileLayer(url, attr=attr, name=tiles, max_zoom=MAX_ZOOM,
                          **({"subdomains": subdomains} if subdomains else {})).add_to(m)
-    # Only geometry and the numeric code go into the page: no data text reaches the script.
-    layer = folium.GeoJson(display_geojson(atlas.districts, DISPLAY_CRS[tiles],
-                                           fields=("code",)),
-                           name="districts", control=False, interactive=False,
-                           style_function=lambda _: {"color": "#5c6f82", "weight": 1.2,
-                                                     "fillColor": "#dde6ee",
-                                                     "fillOpacity": 0.25})
-    layer.add_to(m)
-    m.districts_layer = layer.get_name()
     return m
 
 
 def map_parts(m: folium.Map) -> dict[str, str]:
-    """The map's head links/styles, its div and its script, to place in our own template."""
+    """The map's head links/styles, its div and its script, to place in our own template.
+
+    folium's own viewport meta forbids zooming (an accessibility failure): the page's one
+    viewport meta, in base.html, is the only one kept.
+    """
     fig = m.get_root()
     fig.render()
-    return {"header": fig.header.render(), "html": fig.html.render(),
-            "script": fig.script.render(), "name": m.get_name(),
-            "districts": getattr(m, "districts_layer", "")}
+    header = _VIEWPORT.sub("", fig.header.render())
+    return {"header": header, "html": fig.html.render(),
+            "script": fig.script.render(), "name": m.get_name()}

@@ -108,9 +108,24 @@ def document() -> dict:
                 _q("lng", "Longitude.", {"type": "number", "minimum": -180, "maximum": 180},
                    True), CRS, TYPE,
                 _q("k", "How many.", {"type": "integer", "minimum": 1, "maximum": K_MAX,
-                                      "default": 5}), AMENITY, OPEN_AT, MODE, OUT_CRS],
+                                      "default": 5}), AMENITY, OPEN_AT, MODE, OUT_CRS,
+                _q("lang", "Language of the start label in navigation links.",
+                   {"type": "string", "enum": ["zh", "en"]})],
                 GEOJSON),
-            "/api/districts": _get("District boundaries", [OUT_CRS], GEOJSON),
+            "/api/search": _get("Find a place, district, station, typed coordinates (each datum "
+                                "offered) or a pasted Amap / Baidu link", [
+                _q("q", "What to find.", {"type": "string", "maxLength": 2000}, True),
+                _q("lang", "Label language.", {"type": "string", "enum": ["zh", "en"]}),
+                OUT_CRS], JSON),
+            "/api/pack": _get("Every station with open spans for the next 14 days (offline use)",
+                              [OUT_CRS, _q("v", "Pack version (cache key).",
+                                           {"type": "string"})], JSON),
+            "/api/districts": _get("District boundaries", [
+                OUT_CRS, _q("display", "1: codes only, simplified to ~100 m for map backgrounds "
+                                       "(cached; add v=<data version> for a year).",
+                            {"type": "string", "enum": ["0", "1"]}),
+                _q("v", "Data version (cache key); any value is accepted.",
+                   {"type": "string"})], GEOJSON),
             "/api/coverage": _get("Coverage summary and per-district table", [
                 *COVERAGE, _q("format", "json, or csv to download the district table.",
                               {"type": "string", "enum": ["json", "csv"]})], JSON),

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from app import current_atlas
+from app.api import pack_version
+from app.finder_state import FinderState, parse_state
 from app.i18n import STRINGS, current_lang
-from app.mapview import DISPLAY_CRS, TYPE_COLOURS, base_map, map_parts
+from app.mapview import DISPLAY_CRS, DISTRICT_STYLE, TYPE_COLOURS, base_map, map_parts
 from geo.coverage import DEFAULT_THRESHOLDS_M
+from geo.finder import EBIKE_KMH, FAR_M, WALK_KMH
+from geo.navigation import link_constants
 from geo.plan import K_MAX as PLAN_K_MAX
-from geo.query import K_MAX, THRESHOLD_RANGE_M, QueryError, parse_int
-from geo.schema import SERVES, STATION_TYPES
+from geo.query import K_MAX, THRESHOLD_RANGE_M
+from geo.schema import AMENITIES, SERVES, STATION_TYPES
 from geo.zones import DEFAULT_MIN_DENSITY
 
 bp = Blueprint("pages", __name__)
-FILTER_AMENITIES = ("water", "microwave", "charging", "toilet", "ac")
+COMMON_AMENITIES = ("water", "microwave", "charging", "toilet", "ac")  # the rest behind "more"
 PLANNER_LIMITS = {"threshold": THRESHOLD_RANGE_M, "k_max": PLAN_K_MAX}  # the API's, for the page
+
+
+@bp.app_context_processor
+def _lang_url() -> dict:
+    """`lang_url('en')`: this page with every parameter kept and the language switched."""
+    def lang_url(lang: str) -> str:
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+        return request.path + "?" + urlencode([*args, ("lang", lang)])
+    return {"lang_url": lang_url}
 
 
 def cached_map(key: str, build) -> dict[str, str]:
@@ -29,37 +44,49 @@ def cached_map(key: str, build) -> dict[str, str]:
 def common(lang: str, tiles: str) -> dict:
     """Template values every page needs."""
     atlas = current_atlas()
-    return {"t": STRINGS[lang], "lang": lang, "sample": atlas.is_sample, "types": STATION_TYPES,
-            "modes": sorted(atlas.networks),
-            "amenities": FILTER_AMENITIES, "colours": TYPE_COLOURS, "tiles": tiles,
+    return {"t": STRINGS[lang], "data_date": atlas.data_date, "lang": lang,
+            "sample": atlas.is_sample, "types": STATION_TYPES, "modes": sorted(atlas.networks),
+            "amenities": AMENITIES, "common_amenities": COMMON_AMENITIES,
+            "colours": TYPE_COLOURS, "tiles": tiles,
             "other_lang": "en" if lang == "zh" else "zh"}
 
 
-def render_finder(*, lang: str, tiles: str, k: int = 5, embed: bool = False,
-                  view: dict | None = None, origin: dict | None = None,
-                  filters: dict | None = None) -> str:
-    """The finder, as a full page or as a minimal-chrome embed."""
+def map_cfg(tiles: str) -> dict:
+    """What every map page's script needs: datum, colours, and the districts as a cached file."""
     atlas = current_atlas()
-    parts = cached_map(f"finder-{tiles}", lambda: base_map(atlas, tiles))
-    cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"], "crs": DISPLAY_CRS[tiles],
-           "colours": TYPE_COLOURS, "k": k, "view": view, "origin": origin, "embed": embed,
-           "modes": sorted(atlas.networks),
-           "api": {"nearest": url_for("api.nearest"), "stations": url_for("api.stations")},
+    return {"crs": DISPLAY_CRS[tiles], "colours": TYPE_COLOURS, "district_style": DISTRICT_STYLE,
+            "districts_url": url_for("api.districts", out_crs=DISPLAY_CRS[tiles], display="1",
+                                     v=atlas.version)}
+
+
+def render_finder(*, lang: str, tiles: str, state: FinderState, embed: bool = False) -> str:
+    """The finder, as a full page or as a minimal-chrome embed, in the state its URL gave."""
+    atlas = current_atlas()
+    parts = cached_map(f"finder-{tiles}", lambda: base_map(tiles))
+    t = STRINGS[lang]
+    crs = DISPLAY_CRS[tiles]
+    cfg = {"lang": lang, "t": t, "map": parts["name"], **map_cfg(tiles), "k": state.k,
+           "k_max": K_MAX, "view": state.view, "origin": state.origin, "embed": embed,
+           "filters": state.filters, "station": state.station,
+           "notes": [t[key].format(**vals, n=state.k) for key, vals in state.notes],
+           "modes": sorted(atlas.networks), "speeds": {"walk": WALK_KMH, "ebike": EBIKE_KMH},
+           "far_m": FAR_M, "tiles": tiles, "nav": link_constants(lang),
+           "api": {"nearest": url_for("api.nearest"), "search": url_for("search_api.search"),
+                   "pack": url_for("api.pack", out_crs=crs, v=pack_version(atlas))},
+           "sw": url_for("offline.service_worker"),
            "embed_url": url_for("embeds.finder", _external=True)}
-    filters = filters or {"type": None, "amenities": (), "time": "now"}
     return render_template("finder.html", page="finder", map=parts, cfg=cfg, embed=embed,
-                           filters=filters, **common(lang, tiles))
+                           filters=state.filters, notes=cfg["notes"], **common(lang, tiles))
 
 
 def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> str:
     """The planner page, or the coverage embed (map, legend, gaps) with `embed=True`."""
     atlas = current_atlas()
-    parts = cached_map(f"planner-{tiles}", lambda: base_map(atlas, tiles, zoom=10,
+    parts = cached_map(f"planner-{tiles}", lambda: base_map(tiles, zoom=10,
                                                            centre=(31.15, 121.45)))
-    cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"],
-           "districts": parts["districts"], "crs": DISPLAY_CRS[tiles],
+    cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"], **map_cfg(tiles),
            "thresholds": DEFAULT_THRESHOLDS_M, "densities": DEFAULT_MIN_DENSITY,
-           "limits": PLANNER_LIMITS, "colours": TYPE_COLOURS,
+           "limits": PLANNER_LIMITS,
            "serves": SERVES, "cell_zoom": 14, "cluster_zoom": 14,
            "modes": sorted(atlas.networks),
            "embed_url": url_for("embeds.coverage", _external=True),
@@ -79,12 +106,10 @@ def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> st
 
 @bp.get("/")
 def finder():
-    """The courier's page: map, filters, nearest list with navigation buttons."""
-    try:
-        k = parse_int("k", request.args.get("k"), 1, K_MAX, 5)
-    except QueryError:
-        k = 5  # a page never fails on a bad parameter; the API says what is wrong
-    return render_finder(lang=current_lang(), tiles=current_app.config["STATIONS_TILES"], k=k)
+    """The courier's page: map, search, bottom sheet with the nearest station's card and list."""
+    tiles = current_app.config["STATIONS_TILES"]
+    state = parse_state(request.args, tiles, lenient=True)  # a page never fails on a bad link
+    return render_finder(lang=current_lang(), tiles=tiles, state=state)
 
 
 @bp.get("/planner")

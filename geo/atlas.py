@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -72,6 +73,19 @@ class Atlas:
     def grid(self) -> CellGrid:
         """Demand cells as arrays (centres, areas, neighbours), built on first use."""
         return CellGrid(self.demand)
+
+    @cached_property
+    def version(self) -> str:
+        """A short hash of the station list and districts: cache keys and versioned URLs."""
+        h = hashlib.sha1(self.stations.drop(columns="geometry").to_json().encode())
+        h.update(self.districts.drop(columns="geometry").to_json().encode())
+        return h.hexdigest()[:12]
+
+    @property
+    def data_date(self) -> str | None:
+        """The date the station list is as of (its `updated` member), shown beside answers."""
+        value = self.stations.attrs.get("updated")
+        return str(value)[:10] if value else None
 
     @property
     def is_sample(self) -> bool:

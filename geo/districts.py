@@ -47,10 +47,17 @@ def district_of(districts: gpd.GeoDataFrame, lon: np.ndarray, lat: np.ndarray) -
 
 
 def display_geojson(districts: gpd.GeoDataFrame, crs: str = "wgs84",
-                    fields: tuple[str, ...] = ("code", "name", "name_en", "area_km2")) -> dict:
-    """District polygons as a GeoJSON dict, rounded to ~1 m, in the display datum."""
+                    fields: tuple[str, ...] = ("code", "name", "name_en", "area_km2"),
+                    tolerance_deg: float = 0.0, decimals: int = 5) -> dict:
+    """District polygons as a GeoJSON dict, rounded to ~1 m, in the display datum.
+
+    With `tolerance_deg`, boundaries are simplified as one coverage, so neighbours still
+    share their edges (no slivers or gaps between districts on the map).
+    """
     geoms = shift_geometries(np.asarray(districts.geometry.array), crs)
-    geoms = shapely.transform(geoms, lambda c: np.round(c, 5))
+    if tolerance_deg > 0:
+        geoms = shapely.coverage_simplify(geoms, tolerance_deg)
+    geoms = shapely.transform(geoms, lambda c: np.round(c, decimals))
     out = gpd.GeoDataFrame(districts[list(fields)].copy(), geometry=geoms, crs="EPSG:4326")
     doc = out.__geo_interface__
     doc.pop("bbox", None)

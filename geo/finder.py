@@ -14,6 +14,7 @@ from geo.query import NearestQuery
 
 WALK_KMH = 4.5
 EBIKE_KMH = 15.0
+FAR_M = 20_000.0  # beyond this a station is no use to a courier: say so rather than list it
 
 
 def station_status(hours: str, at: datetime) -> dict:
@@ -64,6 +65,20 @@ def find_nearest(atlas: Atlas, q: NearestQuery) -> pd.DataFrame:
     for key in ("closes_at", "opens_at"):
         rows[key] = pd.Series([s[key] for s in status], index=rows.index, dtype=object)
     return rows.reset_index(drop=True)
+
+
+def within_reach(rows: pd.DataFrame, far_m: float = FAR_M) -> tuple[pd.DataFrame, dict | None]:
+    """Drop answers beyond `far_m`; when that empties the list, a note saying why (code + text).
+
+    A point in New York would otherwise be answered with a Shanghai station 11,900 km away.
+    """
+    near = rows[rows["distance_m"] <= far_m].reset_index(drop=True)
+    if len(near) or rows.empty:
+        return near, None
+    km = float(rows["distance_m"].iloc[0]) / 1000
+    return near, {"code": "far", "km": round(km, 1),
+                  "text": f"no matching station within {far_m / 1000:.0f} km: the nearest is "
+                          f"{km:,.1f} km away (outside the area this dataset covers?)"}
 
 
 def select_stations(atlas: Atlas, flt: StationFilter, districts: set[str] | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -54,3 +54,37 @@ def next_change(expr: str, at: datetime) -> datetime | None:
 def is_open(expr: str, at: datetime) -> bool:
     """Whether one station is open at `at` (local Shanghai time if naive)."""
     return bool(parse_hours(expr).is_open(local_time(at)))
+
+
+def open_intervals(expr: str, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """Open spans as minutes after `start`: lets a phone answer "open now?" with no server."""
+    start, end = local_time(start), local_time(end)
+    return [(int((a - start).total_seconds() // 60), int((b - start).total_seconds() // 60))
+            for a, b, state, _ in parse_hours(expr).intervals(start, end)
+            if str(state) == "open"]
+
+
+def week_table(expr: str, monday: datetime) -> list[list[tuple[str, str]]]:
+    """Monday-first daily (from, to) 'HH:MM' spans for one week: the card's hours table."""
+    monday = local_time(monday).replace(hour=0, minute=0, second=0, microsecond=0)
+    days: list[list[tuple[str, str]]] = [[] for _ in range(7)]
+    for a, b in open_intervals(expr, monday, monday + timedelta(days=7)):
+        while a < b:  # split spans that run past midnight into one per day
+            day, cut = a // 1440, min(b, (a // 1440 + 1) * 1440)
+            days[day].append((f"{a % 1440 // 60:02d}:{a % 60:02d}",
+                              "24:00" if cut % 1440 == 0 else f"{cut % 1440 // 60:02d}:"
+                                                              f"{cut % 60:02d}"))
+            a = cut
+    return days
+
+
+def holiday_rule(expr: str) -> str | None:
+    """The public-holiday clause of an expression ('off', '10:00-16:00'), or None if it has none.
+
+    Holidays are not in the calendar the evaluator uses, so pages show the rule as written.
+    """
+    for part in expr.split(";"):
+        part = part.strip()
+        if part.startswith("PH"):
+            return part[2:].strip() or "open"
+    return None

@@ -26,7 +26,7 @@ def test_pages_reference_no_cdn_and_every_asset_is_served(client, path):
     html = r.get_data(as_text=True)
     assert not CDN.search(html)
     urls = asset_urls(html)
-    assert any(u.endswith("leaflet.js") for u in urls)
+    assert any(u.split("?")[0].endswith("leaflet.js") for u in urls)
     for url in urls:
         assert url.startswith("/static/"), url
         res = client.get(url)
@@ -58,14 +58,30 @@ def test_no_data_text_is_inlined_in_the_page(client, atlas):
 
 
 def test_amap_tiles_shift_everything_to_gcj02():
+    """With Amap tiles the districts file and the station pack the page loads are in GCJ-02."""
+    import json as _json
+
+    import shapely
+
     from app import create_app
     from geo.coords import wgs84_to_gcj02
 
     app = create_app({"STATIONS_TILES": "amap"})
-    html = app.test_client().get("/").get_data(as_text=True)
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
     assert "autonavi.com" in html and '"crs": "gcj02"' in html
-    d = app.extensions["atlas"].districts
-    lon, lat = d.geometry.iloc[0].exterior.coords[0] if d.geometry.iloc[0].geom_type == \
-        "Polygon" else d.geometry.iloc[0].geoms[0].exterior.coords[0]
-    glon, glat = (round(float(v), 5) for v in wgs84_to_gcj02(lon, lat))
-    assert f"[{glon}, {glat}]" in html  # the boundary drawn in the page is in GCJ-02
+    cfg = _json.loads(re.search(r'<script id="cfg" type="application/json">(.*?)</script>',
+                                html, re.S).group(1))
+    assert "out_crs=gcj02" in cfg["districts_url"] and "out_crs=gcj02" in cfg["api"]["pack"]
+    shown = client.get(cfg["districts_url"]).get_json()
+    plain = client.get(cfg["districts_url"].replace("gcj02", "wgs84")).get_json()
+    for a, b in zip(shown["features"], plain["features"], strict=True):
+        ca = shapely.geometry.shape(a["geometry"]).centroid
+        cb = shapely.geometry.shape(b["geometry"]).centroid
+        gx, gy = (float(v) for v in wgs84_to_gcj02(cb.x, cb.y))
+        assert abs(ca.x - gx) < 5e-4 and abs(ca.y - gy) < 5e-4  # shifted ~500 m, to ~50 m
+        assert abs(ca.x - cb.x) > 1e-3
+    pack = client.get(cfg["api"]["pack"]).get_json()["stations"]
+    gx, gy = wgs84_to_gcj02(pack["lon"][:50], pack["lat"][:50])
+    assert max(abs(a - b) for a, b in zip(pack["x"][:50], gx, strict=True)) < 1e-6
+    assert max(abs(a - b) for a, b in zip(pack["y"][:50], gy, strict=True)) < 1e-6

@@ -62,13 +62,15 @@ def test_chromium_shows_hostile_names_as_text_and_runs_none(hostile_file, live_s
         map.eachLayer(l => { if (l instanceof L.CircleMarker && l.getTooltip()) {
             l.openTooltip(); out.push(l.getTooltip().getElement().textContent); }});
         return out; }""")
-    assert sorted(tooltips) == sorted(HOSTILE)
+    assert sorted(t.rsplit(" · ", 1)[0] for t in tooltips) == sorted(HOSTILE)
     box = w.page.locator(".folium-map").bounding_box()
     with w.page.expect_response(lambda r: "/api/nearest" in r.url):
-        w.page.mouse.click(box["x"] + 5, box["y"] + box["height"] - 5)
+        w.page.mouse.click(box["x"] + 60, box["y"] + 8)  # the top edge: clear of the sheet
     w.page.wait_for_selector("#results li")
-    names = w.page.eval_on_selector_all(".r-name", "els => els.map(e => e.textContent)")
+    names = w.page.eval_on_selector_all("#results .r-name", "els => els.map(e => e.textContent)")
     assert sorted(names) == sorted(HOSTILE)
+    assert w.page.inner_text("#card h3") == names[0]
     assert w.page.evaluate("window.__pwned") is None
-    assert w.page.locator("#results img, #results svg, #results script").count() == 0
+    assert w.page.locator("#results img, #results svg, #results script, #card img, #card svg, "
+                          "#card script").count() == 0
     assert w.dialogs == [] and w.problems == []

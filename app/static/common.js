@@ -29,5 +29,17 @@ window.UI = (function () {
     const cfg = JSON.parse(document.getElementById("cfg").textContent);
     return { cfg, t: cfg.t, map: window[cfg.map] };
   }
-  return { el, getJSON, postJSON, page };
+  // District outlines as a background layer, fetched once from a versioned, cached URL.
+  // `layer.ready` resolves when the shapes are in (styling waits for it).
+  function districts(map, cfg) {
+    const layer = L.geoJSON(null, { interactive: false, style: () => cfg.district_style });
+    layer.addTo(map);
+    layer.ready = getJSON(cfg.districts_url).then((fc) => {
+      layer.addData(fc);
+      layer.bringToBack();
+      return layer;
+    });
+    return layer;
+  }
+  return { el, getJSON, postJSON, page, districts };
 })();

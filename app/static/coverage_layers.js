@@ -12,10 +12,10 @@ window.CoverageLayers = (function () {
   function styleDistricts(districtLayer, districts) {
     const share = {};
     districts.forEach((d) => { share[d.code] = d.share_covered; });
-    districtLayer.eachLayer((layer) => layer.setStyle({
+    return districtLayer.ready.then(() => districtLayer.eachLayer((layer) => layer.setStyle({
       fillColor: shareColour(share[layer.feature.properties.code]), fillOpacity: 0.55,
       color: "#444", weight: 1,
-    }));
+    })));
   }
 
   function rankLabel(text) {

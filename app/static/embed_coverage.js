@@ -3,6 +3,7 @@
   "use strict";
   const { getJSON } = window.UI;
   const { cfg, map } = window.UI.page();
+  const districtLayer = window.UI.districts(map, cfg);
   const gaps = L.layerGroup().addTo(map);
   const q = new URLSearchParams();
   q.set("type", cfg.query.type);
@@ -17,7 +18,7 @@
   g.set("limit", "10"); g.set("simplify", "1"); g.set("out_crs", cfg.crs);
   Promise.all([getJSON(cfg.api.coverage + "?" + q), getJSON(cfg.api.gaps + "?" + g)])
     .then(([summary, fc]) => {
-      CoverageLayers.styleDistricts(window[cfg.districts], summary.districts);
+      CoverageLayers.styleDistricts(districtLayer, summary.districts);
       CoverageLayers.drawGaps(gaps, fc);
       const share = summary.summary.share_covered;
       const title = document.getElementById("e-title");

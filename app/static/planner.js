@@ -5,7 +5,7 @@
   "use strict";
   const { el, getJSON } = window.UI;
   const { cfg, t, map } = window.UI.page();
-  const districtLayer = window[cfg.districts];
+  const districtLayer = window.UI.districts(map, cfg);
   const gapLayer = L.layerGroup().addTo(map);
   const cellLayer = L.layerGroup().addTo(map);
   const areaLayer = L.layerGroup().addTo(map);
