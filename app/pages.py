@@ -20,6 +20,7 @@ from geo.schema import AMENITIES, SERVES, STATION_TYPES
 from geo.zones import DEFAULT_MIN_DENSITY
 
 bp = Blueprint("pages", __name__)
+FOLLOW_MS = 5000  # follow mode asks again at most this often (a courier moves ~60 m by e-bike)
 COMMON_AMENITIES = ("water", "microwave", "charging", "toilet", "ac")  # the rest behind "more"
 PLANNER_LIMITS = {"threshold": THRESHOLD_RANGE_M, "k_max": PLAN_K_MAX}  # the API's, for the page
 
@@ -70,7 +71,7 @@ def render_finder(*, lang: str, tiles: str, state: FinderState, embed: bool = Fa
            "filters": state.filters, "station": state.station,
            "notes": [t[key].format(**vals, n=state.k) for key, vals in state.notes],
            "modes": sorted(atlas.networks), "speeds": {"walk": WALK_KMH, "ebike": EBIKE_KMH},
-           "far_m": FAR_M, "tiles": tiles, "nav": link_constants(lang),
+           "far_m": FAR_M, "tiles": tiles, "follow_ms": FOLLOW_MS, "nav": link_constants(lang),
            "api": {"nearest": url_for("api.nearest"), "search": url_for("search_api.search"),
                    "pack": url_for("api.pack", out_crs=crs, v=pack_version(atlas))},
            "sw": url_for("offline.service_worker"),

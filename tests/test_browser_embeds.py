@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.conftest import ARTIFACTS
+from tests.test_browser_finder import EMPTY_SPOT, tap_empty
 
 SANDBOX = 'sandbox="allow-scripts allow-same-origin allow-popups"'
 
@@ -54,7 +55,6 @@ def test_embeds_render_inside_another_origin_and_answer_clicks(live_server, othe
       </body></html>"""
     w = page_factory(width=1300, height=1000)
     w.page.goto(host + "/news.html")
-    finder = w.page.frame_locator("#finder")
     coverage = w.page.frame_locator("#coverage")
     frames = {f.url.split("?")[0].rsplit("/", 1)[-1]: f for f in w.page.frames}
     for name in ("finder", "coverage"):
@@ -64,9 +64,10 @@ def test_embeds_render_inside_another_origin_and_answer_clicks(live_server, othe
     # lat/lng in the URL already list the nearest stations inside the frame
     frames["finder"].wait_for_function("document.querySelectorAll('#results li').length === 5")
     before = frames["finder"].eval_on_selector_all("#results li", "e => e.map(x => x.dataset.id)")
-    box = finder.locator(".folium-map").bounding_box()
+    frame_box = w.page.locator("#finder").bounding_box()
+    spot = frames["finder"].evaluate(EMPTY_SPOT, 0.5)
     with w.page.expect_response(lambda r: "/api/nearest" in r.url) as resp:
-        w.page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)
+        w.page.mouse.click(frame_box["x"] + spot["x"], frame_box["y"] + spot["y"])
     want = [f["id"] for f in resp.value.json()["features"]]
     frames["finder"].wait_for_function(
         "ids => JSON.stringify([...document.querySelectorAll('#results li')]"
@@ -108,9 +109,7 @@ def test_embed_snippet_reproduces_the_current_view(live_server, page_factory):
     w.page.select_option("#f-type", "relay")
     w.page.check("input[value=charging]")
     w.page.wait_for_timeout(300)
-    box = w.page.locator(".folium-map").bounding_box()
-    with w.page.expect_response(lambda r: "/api/nearest" in r.url):
-        w.page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.4)
+    tap_empty(w.page)
     w.page.wait_for_selector("#results li")
     listed = w.page.eval_on_selector_all("#results li", "e => e.map(x => x.dataset.id)")
     w.page.click("#embed-open")

@@ -34,11 +34,12 @@ def test_planner_renders_clean(live_server, page_factory, client):
     assert f["share"] == f"{100 * api['share_covered']:.1f} %"
     assert f["gaps"] == 20 and f["districts"] == 16 and f["points"] == "24"
     assert "Sample data" in w.page.inner_text(".sample-note")
-    filled = w.page.evaluate("""() => { const cfg = JSON.parse(
-        document.getElementById('cfg').textContent); const fills = new Set();
-        window[cfg.districts].eachLayer(l => fills.add(l.options.fillColor));
-        return fills.size; }""")
-    assert filled >= 3  # a real choropleth, not one colour
+    # a real choropleth (districts come from their cached file), not one colour
+    w.page.wait_for_function("""() => { const cfg = JSON.parse(
+        document.getElementById('cfg').textContent); const fills = new Set(); let n = 0;
+        window[cfg.map].eachLayer(l => { if (l.feature && l.feature.properties.code) {
+          n++; fills.add(l.options.fillColor); } });
+        return n === 16 && fills.size >= 3; }""")
     w.page.screenshot(path=str(ARTIFACTS / "planner-desk.png"))
     assert w.problems == []
 

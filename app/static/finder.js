@@ -9,7 +9,10 @@
   const Card = window.StationCard;
   const $ = (id) => document.getElementById(id);
   const fmt = Card.fmt;
-  const renderer = L.canvas({ padding: 0.5, tolerance: 4 }); // a marker is easy to tap, the map between too
+  // One canvas for every layer (a second canvas on top would swallow the marker taps), with
+  // a little tolerance: a marker is easy to tap, and so is the map between markers.
+  const renderer = L.canvas({ padding: 0.5, tolerance: 4 });
+  map.options.renderer = renderer;
   window.UI.districts(map, cfg);
   const stationLayer = L.layerGroup().addTo(map);
   const resultLayer = L.layerGroup().addTo(map);
@@ -112,9 +115,12 @@
       const colour = cfg.colours[pack.type(i)] || "#555";
       const mk = L.circleMarker(pack.latlng(i), { renderer, radius: open ? 6 : 5,
         weight: open ? 1 : 2.5, color: open ? "#fff" : colour, fillColor: colour,
-        fillOpacity: open ? 0.95 : 0.1, bubblingMouseEvents: false });
+        fillOpacity: open ? 0.95 : 0.1 });
       mk.stationIndex = i;
-      mk.on("click", () => select(pack.s.id[i], true));
+      mk.on("click", (e) => { // canvas markers ignore bubblingMouseEvents: stop it here
+        L.DomEvent.stopPropagation(e);
+        select(pack.s.id[i], true);
+      });
       mk.bindTooltip(el("span", null, pack.s.name[i] + " · " + (open ? t.open : t.closed)));
       mk.addTo(stationLayer);
       markers.push(mk);
@@ -207,7 +213,8 @@
     const sheet = $("sheet").getBoundingClientRect();
     const mapBox = map.getContainer().getBoundingClientRect();
     const covered = phone() ? Math.max(0, mapBox.bottom - sheet.top) : 0;
-    return { paddingTopLeft: [30, 30], paddingBottomRight: [30, 30 + covered], maxZoom: 17 };
+    return { paddingTopLeft: [30, 30], paddingBottomRight: [30, 30 + covered], maxZoom: 17,
+      animate: false }; // the answer at once: no mid-flight map under the finger
   }
 
   function localAnswer() {
@@ -276,20 +283,25 @@
     });
   }
 
-  // "Locate me" once, or follow: re-rank as the courier moves (at most every 10 s or 50 m).
+  // "Locate me" once, or follow: re-rank as the courier moves, at most every cfg.follow_ms
+  // and only after moving 30 m (a trailing update so the last position is never dropped).
   function locate(follow) {
-    if (!window.isSecureContext) { status(""); note(t.need_https, "warn"); return; }
-    if (!navigator.geolocation) { status(t.geo_error); return; }
+    if (!window.isSecureContext) { status(""); note(t.need_https, "warn"); return null; }
+    if (!navigator.geolocation) { status(t.geo_error); return null; }
     status(follow ? t.following : t.locating);
     let last = null;
+    let timer = null;
+    const apply = (c) => {
+      last = { lat: c.latitude, lng: c.longitude, at: Date.now() };
+      setOrigin(c.latitude, c.longitude, "wgs84");
+    };
     const onPos = (pos) => {
       const c = pos.coords;
-      const now = Date.now();
-      if (last && now - last.at < 10000) return;
-      if (last && follow && window.geodesic.Geodesic.WGS84.Inverse(last.lat, last.lng,
-        c.latitude, c.longitude).s12 < 50 && now - last.at < 60000) return;
-      last = { lat: c.latitude, lng: c.longitude, at: now };
-      setOrigin(c.latitude, c.longitude, "wgs84");
+      if (!follow || !last) { apply(c); return; }
+      if (window.geodesic.Geodesic.WGS84.Inverse(last.lat, last.lng, c.latitude,
+        c.longitude).s12 < 30) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => apply(c), Math.max(0, last.at + cfg.follow_ms - Date.now()));
     };
     const onErr = () => status(t.geo_error);
     const opts = { enableHighAccuracy: true, timeout: 10000, maximumAge: 5000 };
@@ -314,7 +326,7 @@
       if (watch !== null) { navigator.geolocation.clearWatch(watch); watch = null; }
       if ($("follow").checked) {
         watch = locate(true);
-        if (watch === undefined || watch === null) $("follow").checked = false;
+        if (watch === null) $("follow").checked = false;
       }
     });
   }
