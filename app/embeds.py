@@ -6,18 +6,22 @@ Framing headers are set in app/frame_policy.py (this blueprint's name is what it
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import numpy as np
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from app import current_atlas
 from app.finder_state import parse_state, view_of
 from app.i18n import LANGS, STRINGS
-from app.mapview import DISPLAY_CRS, TYPE_COLOURS, base_map
-from app.pages import cached_map, common, render_finder, render_planner
+from app.mapview import DISPLAY_CRS, TYPE_COLOURS
+from app.pages import common, render_finder, render_planner
+from app.static_map import station_picture
 from geo.coords import from_wgs84
-from geo.districts import match_district
+from geo.districts import match_district, shift_geometries
 from geo.finder import station_status
-from geo.hours import local_time
+from geo.hours import holiday_rule, local_time, open_mask, week_table
 from geo.navigation import nav_links
 from geo.query import (
     QueryError,
@@ -91,9 +95,12 @@ def coverage():
     return render_planner(lang=lang, tiles=tiles, embed=True, view=view, fit=fit, query=query)
 
 
+NEAR_DEG = 0.02  # neighbours drawn on the station picture: within ~2 km
+
+
 @bp.get("/station/<station_id>")
 def station(station_id: str):
-    """One station's card and a small map, for a partner's page about that station."""
+    """One station's card and a small static map, for a partner's page about that station."""
     args = request.args
     atlas = current_atlas()
     try:
@@ -105,12 +112,24 @@ def station(station_id: str):
         return inline_error(QueryError("id", f"no station with id {station_id!r}"), 404)
     st = rows.iloc[0].to_dict()  # a dict: in Jinja, a Series row would answer st.name itself
     now = local_time()
-    dlon, dlat = (float(v) for v in from_wgs84(st["lon"], st["lat"], DISPLAY_CRS[tiles]))
-    parts = cached_map(f"station-{tiles}", lambda: base_map(tiles, zoom=16))
-    cfg = {"map": parts["name"], "point": [dlat, dlon], "name": st["name"],
-           "colour": TYPE_COLOURS.get(st["type"], "#555"), "crs": DISPLAY_CRS[tiles],
-           "embed_url": request.base_url}
-    return render_template("embed_station.html", page="station", map=parts, cfg=cfg,
-                           embed=True, st=st, status=station_status(st["opening_hours"], now),
-                           nav=nav_links(st["lon"], st["lat"], st["name"]),
+    crs = DISPLAY_CRS[tiles]
+    s = atlas.stations
+    near = s[(abs(s["lon"] - st["lon"]) < NEAR_DEG) & (abs(s["lat"] - st["lat"]) < NEAR_DEG)
+             & (s["id"] != st["id"])]
+    nlon, nlat = from_wgs84(near["lon"].to_numpy(float), near["lat"].to_numpy(float), crs)
+    is_open = open_mask(near["opening_hours"].to_numpy(), now)
+    dots = [{"lon": float(x), "lat": float(y), "colour": TYPE_COLOURS.get(t, "#555"),
+             "open": bool(o)} for x, y, t, o in zip(np.atleast_1d(nlon), np.atleast_1d(nlat),
+                                                    near["type"], is_open, strict=True)]
+    dlon, dlat = (float(v) for v in from_wgs84(st["lon"], st["lat"], crs))
+    picture = station_picture(dlon, dlat, shift_geometries(
+        np.asarray(atlas.districts.geometry.array), crs), dots, tiles)
+    monday = now - timedelta(days=now.weekday())
+    return render_template("embed_station.html", page="station", map=None, embed=True, st=st,
+                           status=station_status(st["opening_hours"], now),
+                           week=week_table(st["opening_hours"], monday), today=now.weekday(),
+                           ph=holiday_rule(st["opening_hours"]), picture=picture,
+                           colour=TYPE_COLOURS.get(st["type"], "#555"),
+                           nav=nav_links(st["lon"], st["lat"], st["name"], lang=lang),
+                           days=STRINGS[lang]["days"].split(","),
                            **common(lang, tiles))

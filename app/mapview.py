@@ -21,6 +21,7 @@ DISTRICT_STYLE = {"color": "#5c6f82", "weight": 1.2, "fillColor": "#dde6ee", "fi
 DISPLAY_TOLERANCE_DEG = 0.001  # ~100 m, kept to ~10 m: context at city zoom, 18 KB not 54 KB
 DISPLAY_DECIMALS = 4
 _VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>', re.S)
+SHARE_STOPS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")  # 0 -> 100 %
 TYPE_COLOURS = {"relay": "#e8590c", "health": "#c2255c", "fitness": "#2b8a3e"}
 
 

@@ -10,14 +10,14 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
 from app import current_atlas
+from app.finder_state import STATE_PARAMS
 from app.i18n import STRINGS
 from geo.query import QueryError, parse_int
 
 bp = Blueprint("oembed", __name__)
 
 # page path -> (embed endpoint, parameters carried over, default width, height, title key)
-FINDER_PARAMS = ("lat", "lng", "zoom", "type", "amenity", "open_now", "lang", "tiles", "k",
-                 "crs")
+FINDER_PARAMS = STATE_PARAMS  # the finder's whole state: time, filters, mode, language, ...
 COVERAGE_PARAMS = ("type", "threshold_m", "at", "amenity", "district", "lang", "tiles", "lat",
                    "lng", "zoom", "crs")
 ROUTES = {

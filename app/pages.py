@@ -10,7 +10,14 @@ from app import current_atlas
 from app.api import pack_version
 from app.finder_state import FinderState, parse_state
 from app.i18n import STRINGS, current_lang
-from app.mapview import DISPLAY_CRS, DISTRICT_STYLE, TYPE_COLOURS, base_map, map_parts
+from app.mapview import (
+    DISPLAY_CRS,
+    DISTRICT_STYLE,
+    SHARE_STOPS,
+    TYPE_COLOURS,
+    base_map,
+    map_parts,
+)
 from geo.coverage import DEFAULT_THRESHOLDS_M
 from geo.finder import EBIKE_KMH, FAR_M, WALK_KMH
 from geo.navigation import link_constants
@@ -48,7 +55,7 @@ def common(lang: str, tiles: str) -> dict:
     return {"t": STRINGS[lang], "data_date": atlas.data_date, "lang": lang,
             "sample": atlas.is_sample, "types": STATION_TYPES, "modes": sorted(atlas.networks),
             "amenities": AMENITIES, "common_amenities": COMMON_AMENITIES,
-            "colours": TYPE_COLOURS, "tiles": tiles,
+            "colours": TYPE_COLOURS, "share_stops": SHARE_STOPS, "tiles": tiles,
             "other_lang": "en" if lang == "zh" else "zh"}
 
 
@@ -56,6 +63,7 @@ def map_cfg(tiles: str) -> dict:
     """What every map page's script needs: datum, colours, and the districts as a cached file."""
     atlas = current_atlas()
     return {"crs": DISPLAY_CRS[tiles], "colours": TYPE_COLOURS, "district_style": DISTRICT_STYLE,
+            "share_stops": SHARE_STOPS,
             "districts_url": url_for("api.districts", out_crs=DISPLAY_CRS[tiles], display="1",
                                      v=atlas.version)}
 

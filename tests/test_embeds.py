@@ -62,11 +62,25 @@ def test_unknown_station_embed_is_inline_404(client):
     assert "<img src=x" not in r.get_data(as_text=True)
 
 
+def hours_rows(html: str) -> list[tuple[str, str]]:
+    import re
+
+    table = re.search(r'<table class="hours">(.*?)</table>', html, re.S).group(1)
+    return re.findall(r"<th>(.*?)</th><td>(.*?)</td>", table)
+
+
 def test_station_card_shows_the_station(client, atlas):
     st = atlas.stations.iloc[5]
+    assert st["opening_hours"] == "Mo-Fr 08:30-11:30,13:30-17:00"
     html = client.get(f"/embed/station/{st['id']}?lang=en").get_data(as_text=True)
-    assert st["name"] in html and st["opening_hours"] in html
+    assert st["name"] in html
+    assert hours_rows(html) == [(d, "08:30–11:30, 13:30–17:00")
+                                for d in ("Mon", "Tue", "Wed", "Thu", "Fri")] + [
+        ("Sat", "closed"), ("Sun", "closed")]
+    zh = client.get(f"/embed/station/{st['id']}").get_data(as_text=True)
+    assert hours_rows(zh)[-1] == ("日", "休息") and st["opening_hours"] not in zh
     assert "uri.amap.com/navigation" in html and "Sample data" in html
+    assert "Amap · walk" in html and "高德步行" in zh
     assert '<base target="_blank">' in html  # links leave the frame in a new tab
 
 

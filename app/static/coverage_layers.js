@@ -2,7 +2,7 @@
 // Only numbers from the API reach labels; names go through textContent.
 window.CoverageLayers = (function () {
   "use strict";
-  const STOPS = ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"];
+  const STOPS = window.UI.page().cfg.share_stops; // from app/mapview.py
 
   function shareColour(share) {
     if (share === null || share === undefined) return "#cccccc";

@@ -1,7 +1,7 @@
 // Coverage embed: district choropleth and the top gap zones, driven by the iframe's URL.
 (function () {
   "use strict";
-  const { getJSON } = window.UI;
+  const { el, getJSON } = window.UI;
   const { cfg, map } = window.UI.page();
   const districtLayer = window.UI.districts(map, cfg);
   const gaps = L.layerGroup().addTo(map);
@@ -20,6 +20,17 @@
     .then(([summary, fc]) => {
       CoverageLayers.styleDistricts(districtLayer, summary.districts);
       CoverageLayers.drawGaps(gaps, fc);
+      const nf = new Intl.NumberFormat(cfg.lang === "zh" ? "zh-CN" : "en");
+      const list = document.getElementById("gap-list");
+      fc.features.forEach((f) => {
+        const p = f.properties;
+        const li = el("li");
+        li.dataset.rank = String(p.rank);
+        li.append(el("strong", null, nf.format(Math.round(p.workers)) + " " + (cfg.lang === "en"
+          ? cfg.t.workers.toLowerCase() : cfg.t.workers)),
+          el("span", null, " · " + p.districts.join("、") + " · " + p.area_km2.toFixed(2) + " km²"));
+        list.append(li);
+      });
       const share = summary.summary.share_covered;
       const title = document.getElementById("e-title");
       title.textContent = title.textContent + " · " + (share === null ? "–"

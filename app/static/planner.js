@@ -168,7 +168,7 @@
       const fc = await getJSON(cfg.api.cells + "?" + p);
       L.geoJSON(fc, { interactive: false, style: (f) => ({
         weight: 0.5, color: "#fff", fillOpacity: 0.45,
-        fillColor: f.properties.covered ? "#2166ac" : "#b2182b" }) }).addTo(cellLayer);
+        fillColor: f.properties.covered ? cfg.share_stops.at(-1) : cfg.share_stops[0] }) }).addTo(cellLayer);
     } catch (err) { /* too many cells: the message asks to zoom in; the map stays usable */ }
   }
 
