@@ -96,16 +96,23 @@ def test_a_non_embed_page_cannot_be_framed_by_another_origin(live_server, other_
     assert ready is None  # the finder never ran inside the refused frame
 
 
-def test_embed_snippet_reproduces_the_current_view(live_server, page_factory):
-    """Finder page: filter, tap, 'Embed this map'; the snippet's iframe shows the same list."""
+def test_embed_snippet_reproduces_the_current_view(live_server, page_factory, other_origin):
+    """Finder page: time, type, amenity, tap, 'Embed this map'; the snippet, opened in a
+    frame, shows the same time, filters and list."""
     import html
     import re
 
+    from tests.test_browser_finder import shanghai_tomorrow
+
     base = live_server()
+    pages, host = other_origin
     w = page_factory(width=1000, height=900)
     w.page.goto(base + "/?lang=en")
     w.page.wait_for_function("document.body.dataset.ready === '1'")
-    w.page.select_option("#f-time", "any")
+    at = shanghai_tomorrow(21)
+    w.page.select_option("#f-time", "at")
+    w.page.fill("#f-at", at)
+    w.page.dispatch_event("#f-at", "change")
     w.page.select_option("#f-type", "relay")
     w.page.check("input[value=charging]")
     w.page.wait_for_timeout(300)
@@ -113,18 +120,29 @@ def test_embed_snippet_reproduces_the_current_view(live_server, page_factory):
     w.page.wait_for_selector("#results li")
     listed = w.page.eval_on_selector_all("#results li", "e => e.map(x => x.dataset.id)")
     w.page.click("#embed-open")
+    assert w.page.inner_text("#embed-copy") == "Copy code"
     code = w.page.input_value("#embed-code")
     assert code.startswith("<iframe ") and "sandbox=" in code
     src = html.unescape(re.search(r'src="([^"]+)"', code).group(1))
-    assert "type=relay" in src and "amenity=charging" in src and "open_now=0" in src
+    assert "type=relay" in src and "amenity=charging" in src and f"at={at}" in src.replace(
+        "%3A", ":")
     assert "lang=en" in src and "zoom=" in src
     w.page.click("#embed-copy")
     w.page.wait_for_selector("#embed-copied", state="visible")
-    e = page_factory(width=600, height=500)
-    e.page.goto(src)
-    e.page.wait_for_function("document.querySelectorAll('#results li').length === 5")
-    assert e.page.eval_on_selector_all("#results li", "e => e.map(x => x.dataset.id)") == listed
-    assert w.problems == [] and e.problems == []
+    other = page_factory(width=1000, height=700)
+    other_page = other.page
+    pages["/snippet.html"] = f"<!doctype html><title>host</title><link rel=icon href='data:,'>{code}"
+    other_page.goto(host + "/snippet.html")
+    frame = other_page.frame_locator("iframe")
+    frame.locator("#results li").first.wait_for(timeout=20000)
+    inner = next(f for f in other_page.frames if f != other_page.main_frame)
+    inner.wait_for_function(f"document.querySelectorAll('#results li').length === {len(listed)}")
+    assert inner.eval_on_selector_all("#results li", "e => e.map(x => x.dataset.id)") == listed
+    assert inner.input_value("#f-time") == "at" and inner.input_value("#f-at") == at
+    assert inner.input_value("#f-type") == "relay" and inner.is_checked("input[value=charging]")
+    statuses = inner.eval_on_selector_all("#results .r-status", "e => e.map(x => x.textContent)")
+    assert all(s.startswith("Open") for s in statuses)
+    assert w.problems == [] and app_problems(other, base) == []
 
 
 def test_planner_snippet_points_at_the_coverage_embed(live_server, page_factory):

@@ -31,7 +31,7 @@ window.CoverageLayers = (function () {
       const p = f.properties;
       const layer = L.geoJSON(f, { interactive: false, style: { color: "#c92a2a", weight: 2,
         fillColor: "#c92a2a", fillOpacity: 0.25 } }).addTo(group);
-      L.marker([p.site[1], p.site[0]], { interactive: false,
+      L.marker([p.site[1], p.site[0]], { interactive: false, keyboard: false,
         icon: L.divIcon({ className: "rank-icon", html: "", iconSize: [0, 0] }) })
         .addTo(group)
         .bindTooltip(rankLabel(String(p.rank)), { permanent: true, direction: "center",
