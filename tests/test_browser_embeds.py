@@ -131,7 +131,8 @@ def test_embed_snippet_reproduces_the_current_view(live_server, page_factory, ot
     w.page.wait_for_selector("#embed-copied", state="visible")
     other = page_factory(width=1000, height=700)
     other_page = other.page
-    pages["/snippet.html"] = f"<!doctype html><title>host</title><link rel=icon href='data:,'>{code}"
+    pages["/snippet.html"] = ("<!doctype html><title>host</title>"
+                              f"<link rel=icon href='data:,'>{code}")
     other_page.goto(host + "/snippet.html")
     frame = other_page.frame_locator("iframe")
     frame.locator("#results li").first.wait_for(timeout=20000)
