@@ -42,7 +42,7 @@ def app_problems(watch, base: str) -> list[str]:
 
 
 def test_embeds_render_inside_another_origin_and_answer_clicks(live_server, other_origin,
-                                                               page_factory):
+                                                               page_factory, client):
     base = live_server()
     pages, host = other_origin
     pages["/news.html"] = f"""<!doctype html><html><head><meta charset="utf-8">
@@ -60,6 +60,10 @@ def test_embeds_render_inside_another_origin_and_answer_clicks(live_server, othe
     for name in ("finder", "coverage"):
         frames[name].wait_for_function("document.body.dataset.ready === '1'", timeout=20000)
     assert coverage.locator(".rank-label").count() >= 5
+    gaps = client.get("/api/gaps?type=relay&limit=10").get_json()["features"]
+    listed_gaps = coverage.locator("#gap-list li")
+    assert listed_gaps.count() == len(gaps) == 10  # the top gaps beside the map, in rank order
+    assert f"{round(gaps[0]['properties']['workers']):,} workers" in listed_gaps.first.inner_text()
     assert "Sample data" in coverage.locator(".attribution").inner_text()
     # lat/lng in the URL already list the nearest stations inside the frame
     frames["finder"].wait_for_function("document.querySelectorAll('#results li').length === 5")

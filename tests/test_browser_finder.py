@@ -385,6 +385,10 @@ def test_no_horizontal_scroll_title_fits_and_touch_targets(live_server, page_fac
         "els => els.filter(e => e.offsetParent && e.getBoundingClientRect().height < 44)"
         ".map(e => e.outerHTML.slice(0, 80))")
     assert small == []
+    shown = w.page.evaluate("""() => [999.6, 999, 1000, 1049, 9999, 12345].map(
+        m => window.StationCard.distance(JSON.parse(
+          document.getElementById('cfg').textContent).t, m))""")
+    assert shown == ["999 米", "999 米", "1.0 公里", "1.0 公里", "9.9 公里", "12 公里"]
     metas = w.page.eval_on_selector_all("meta[name=viewport]", "e => e.map(m => m.content)")
     assert metas == ["width=device-width, initial-scale=1"]
     assert w.problems == []

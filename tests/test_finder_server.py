@@ -284,3 +284,18 @@ class TestSearch:
         places = geonames_places()
         assert 80 <= len(places) <= 150
         assert places["lon"].between(120.8, 122.2).all() and places["lat"].between(30.6, 31.9).all()
+
+
+def test_embed_defaults_to_open_now_and_oembed_carries_the_whole_state(client):
+    cfg = cfg_of(client.get("/embed/finder?lat=31.23&lng=121.47").get_data(as_text=True))
+    assert cfg["filters"]["time"] == "now"  # like the full page
+    page = ("http://localhost/?lat=31.23&lng=121.47&at=2026-11-24T21:00&mode=walk&type=relay"
+            "&amenity=wifi&lang=en&station=relay-0001&zoom=15")
+    doc = client.get("/oembed", query_string={"url": page}).get_json()
+    src = re.search(r'src="([^"]+)"', doc["html"]).group(1).replace("&amp;", "&")
+    from urllib.parse import parse_qs, urlparse
+
+    q = parse_qs(urlparse(src).query)
+    assert q == {"lat": ["31.23"], "lng": ["121.47"], "at": ["2026-11-24T21:00"],
+                 "mode": ["walk"], "type": ["relay"], "amenity": ["wifi"], "lang": ["en"],
+                 "station": ["relay-0001"], "zoom": ["15"]}
