@@ -91,28 +91,6 @@ def graph_options(func):
 
 
 @cli.command()
-@click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--crs", default="wgs84", show_default=True,
-              help="Datum of the file's coordinates (wgs84, gcj02, bd09).")
-def validate(path: str, crs: str) -> None:
-    """Check a station file (GeoJSON or GeoPackage) and list every problem by row and field."""
-    from geo.query import parse_crs
-    from geo.stations import load_stations
-
-    try:
-        stations = load_stations(path, crs=parse_crs("crs", crs))
-    except StationFileError as exc:
-        problems = [str(exc).split(" (and ")[0], *exc.more[:49]]
-        click.echo("\n".join(problems), err=True)
-        if len(exc.more) > 49:
-            click.echo(f"... and {len(exc.more) - 49} more", err=True)
-        sys.exit(2)
-    counts = stations["type"].value_counts().to_dict()
-    click.echo(f"ok: {len(stations):,} stations ({', '.join(f'{k} {v}' for k, v in counts.items())}"
-               f"); coordinates read as {crs}, stored as WGS-84")
-
-
-@cli.command()
 @click.pass_context
 def info(ctx: click.Context) -> None:
     """Counts of stations by type and district, and whether the data is sample data."""
@@ -476,6 +454,9 @@ def fetch_network(place: str, mode: str, out: str) -> None:
     tmp.replace(path)
     click.echo(f"wrote {G.number_of_nodes():,} nodes and {G.number_of_edges():,} edges to "
                f"{out}; use it with --graph {out} --mode {mode}")
+
+
+from app import cli_data  # noqa: E402, F401 - registers import, validate, datasets, export
 
 
 def main() -> None:

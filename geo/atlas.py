@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.cells import CellGrid
+from geo.datasets import live_dir
 from geo.demand import load_demand
 from geo.districts import load_districts
 from geo.nearest import NearestIndex
@@ -22,10 +23,13 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 def data_paths(data: str | Path | None = None) -> tuple[Path, Path]:
-    """(data dir, station file) from a directory, a station file, $STATIONS_DATA or the default."""
+    """(data dir, station file) from a directory, a station file, $STATIONS_DATA or the default.
+
+    A versioned dataset directory (geo/datasets.py) gives its live version's station file.
+    """
     data = Path(data or os.environ.get("STATIONS_DATA") or DEFAULT_DATA_DIR)
     if data.is_dir():
-        return data, data / "stations.geojson"
+        return data, live_dir(data) / "stations.geojson"
     return DEFAULT_DATA_DIR, data
 
 

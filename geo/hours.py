@@ -12,10 +12,13 @@ from opening_hours import OpeningHours, ParserError
 SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
 
 
+HOLIDAY_COUNTRY = "CN"  # `PH` means China's public holidays, wherever hours are evaluated
+
+
 @lru_cache(maxsize=4096)
 def parse_hours(expr: str) -> OpeningHours:
     """Parse once and reuse: thousands of stations share a handful of expressions."""
-    return OpeningHours(expr)
+    return OpeningHours(expr, country=HOLIDAY_COUNTRY)
 
 
 def hours_error(expr: str) -> str | None:

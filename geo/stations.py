@@ -31,6 +31,7 @@ from geo.schema import (
 
 AMENITY_BIT = {name: 1 << i for i, name in enumerate(AMENITIES)}
 _DISTRICT_CODE = re.compile(r"^\d{6}$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 @dataclass
@@ -145,6 +146,9 @@ def _problems(df: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> list[tuple[
         col = _text(df, name).to_numpy()
         check(name, col == "", lambda i: "is missing or empty")
     ids = _text(df, "id")
+    check("id", ~ids.str.match(_SAFE_ID).to_numpy() & (ids != "").to_numpy(),
+          lambda i: f"{ids.iat[i]!r} may only use letters, digits, '-', '_' and '.' "
+                    "(it becomes part of page addresses)")
     dup = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
     first_of = {v: i for i, v in reversed(list(enumerate(ids)))}
     check("id", dup, lambda i: f"{ids.iat[i]!r} repeats row {first_of[ids.iat[i]] + 1}")
@@ -195,6 +199,9 @@ def _amenity_problems(df: pd.DataFrame) -> list[tuple[int, str, str]]:
 def validate_stations(df: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, *, path: str = "",
                       crs: str = "wgs84") -> gpd.GeoDataFrame:
     """Check every row, then build the normalised table; raises StationFileError on any fault."""
+    if len(df) == 0:
+        raise StationFileError(path, None, None, "the list has no stations: every answer "
+                                                 "needs at least one")
     problems = _problems(df, lon, lat)
     if problems:
         i, name, message = problems[0]
