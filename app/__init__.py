@@ -20,7 +20,7 @@ def current_atlas() -> Atlas:
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: config from the environment, overridden by `config`."""
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024  # a scenario or candidate upload
+    app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024  # a station list, scenario or candidates
     app.config.update(from_env())
     app.config.update(config or {})
     app.config["STATIONS_FRAME_ANCESTORS"] = frame_ancestors(
@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         pages,
         planner_api,
         search_api,
+        validate_api,
     )
 
     app.register_blueprint(pages.bp)
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(planner_api.bp)
     app.register_blueprint(search_api.bp)
+    app.register_blueprint(validate_api.bp)
     app.register_blueprint(embeds.bp)
     app.register_blueprint(oembed.bp)
     app.register_blueprint(offline.bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.i18n import STRINGS, current_lang
@@ -18,7 +18,10 @@ def error_page(code: int):
     """A styled page in the visitor's language with a way home (404, 405, 500, ...)."""
     lang = current_lang()
     t = STRINGS[lang]
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
     heading, message = ((t["not_found_title"], t["not_found"]) if code == 404
+                        else (t["too_large_title"], t["too_large"].format(mb=limit))
+                        if code == 413
                         else (t["server_error_title"], t["server_error"]) if code >= 500
                         else (str(code), t["bad_param"].format(p=request.path)))
     try:
@@ -38,6 +41,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def bad_param(exc: QueryError):
         return jsonify(error=exc.message, param=exc.param), 400
+
+    @app.errorhandler(413)
+    def too_large(exc: HTTPException):
+        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        message = (f"the upload is larger than {limit} MB: split the list into several files, "
+                   "or remove columns and sheets that are not needed")
+        if _wants_json():
+            return jsonify(error=message, param="file"), 413
+        return error_page(413)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

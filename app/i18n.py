@@ -96,6 +96,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "gaps_top": "主要覆盖缺口",
         "skip_map": "跳到结果", "search_hint": "例如：人民广场、徐汇区、31.2304,121.4737",
         "page_load": "正在加载…",
+        "too_large_title": "文件太大",
+        "too_large": "上传的文件超过 {mb} MB：请拆分名单，或删去不需要的列和工作表。",
+        "check": "核对站点名单",
+        "check_intro": "上传站点名单（CSV、Excel 或 GeoJSON），查看每一行的问题。本页只核对，"
+                       "不写入任何数据；导入由管理员在服务器上用 stations import 完成。",
+        "check_file": "名单文件（最大 10 MB）", "check_type_file": "按文件中的“类型”列",
+        "check_crs": "坐标系", "check_run": "核对", "check_template": "下载名单模板（Excel）",
+        "check_ok": "可以导入：{n} 个站点", "check_bad": "{e} 个错误、{w} 个提醒：请修改后再导入",
+        "check_warn": "{w} 个提醒", "col_level": "级别", "col_sheet": "工作表", "col_row": "行",
+        "col_column": "列", "col_value": "值", "col_reason": "原因", "col_hint": "建议",
+        "level_error": "错误", "level_warning": "提醒",
     },
     "en": {
         "title": "Worker station finder",
@@ -196,6 +207,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "skip_map": "Skip to results", "search_hint": "e.g. People's Square, Xuhui, "
                                                       "31.2304,121.4737",
         "page_load": "Loading…",
+        "too_large_title": "File too large",
+        "too_large": "The upload is larger than {mb} MB: split the list, or remove columns "
+                     "and sheets that are not needed.",
+        "check": "Check a station list",
+        "check_intro": "Upload a station list (CSV, Excel or GeoJSON) to see every row's "
+                       "problems. This page only checks and writes nothing: an administrator "
+                       "imports lists on the server with stations import.",
+        "check_file": "List file (at most 10 MB)", "check_type_file": "From the file's type column",
+        "check_crs": "Coordinates", "check_run": "Check",
+        "check_template": "Download the list template (Excel)",
+        "check_ok": "Ready to import: {n} stations",
+        "check_bad": "{e} errors, {w} warnings: fix them, then import",
+        "check_warn": "{w} warnings", "col_level": "Level", "col_sheet": "Sheet",
+        "col_row": "Row", "col_column": "Column", "col_value": "Value", "col_reason": "Reason",
+        "col_hint": "Hint", "level_error": "error", "level_warning": "warning",
     },
 }
 

@@ -162,6 +162,20 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {
                     "application/json": {"schema": SCENARIO_BODY}}},
                 "responses": {"200": JSON, "400": ERROR}}},
+            "/api/validate": {"post": {
+                "summary": "Check a station list (CSV, XLSX, GeoJSON) as `stations import` "
+                           "would; writes nothing",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": {"type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "string", "format": "binary",
+                                 "description": "At most 10 MB."},
+                        "type": {"type": "string", "enum": list(STATION_TYPES)},
+                        "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+                        "lang": {"type": "string", "enum": ["zh", "en"]},
+                        "sheet": {"type": "string"},
+                        "out_crs": {"type": "string",
+                                    "enum": ["wgs84", "gcj02", "bd09"]}}}}}},
+                "responses": {"200": JSON, "400": ERROR, "413": ERROR}}},
             "/api/access": _get("Station load (2SFCA / E2SFCA)", [
                 TYPE, THRESHOLD, AT, AMENITY,
                 _q("decay", "none: 2SFCA; gaussian: E2SFCA, sigma = threshold / 2.",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, send_file, url_for
 
 from app import current_atlas
 from app.api import pack_version
@@ -125,3 +126,25 @@ def finder():
 def planner():
     """The planner's page: coverage choropleth, ranked gaps, hourly curve, downloads."""
     return render_planner(lang=current_lang(), tiles=current_app.config["STATIONS_TILES"])
+
+
+TEMPLATE_FILE = Path(__file__).resolve().parent.parent / "data" / "template" / "站点名单模板.xlsx"
+
+
+@bp.get("/check")
+def check():
+    """A clerk's page to check a list before it is imported (nothing is written)."""
+    lang, tiles = current_lang(), current_app.config["STATIONS_TILES"]
+    parts = cached_map(f"check-{tiles}", lambda: base_map(tiles, zoom=10,
+                                                         centre=(31.15, 121.45)))
+    cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"], **map_cfg(tiles),
+           "max_mb": current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+           "api": {"validate": url_for("validate_api.validate")}}
+    return render_template("check.html", page="check", map=parts, cfg=cfg,
+                           **common(lang, tiles))
+
+
+@bp.get("/template.xlsx")
+def template_file():
+    """The import template: the headers and one example row."""
+    return send_file(TEMPLATE_FILE, as_attachment=True, download_name="站点名单模板.xlsx")

@@ -103,6 +103,7 @@ class ImportResult:
     problems: list[Problem]
     rows: int
     crs: str
+    points: list[dict] = field(default_factory=list)  # per row: Excel row, sheet, WGS-84, name
 
     @property
     def errors(self) -> list[Problem]:
@@ -320,8 +321,11 @@ def import_table(t: RawTable, districts: gpd.GeoDataFrame, *, type_: str | None 
         elif v:
             seen[v] = i
     keep = _duplicates(names.to_numpy(), lon, lat, t, r, dedupe, cols)
+    points = [{"row": t.rows[i], "sheet": t.sheets[i], "name": names.iat[i],
+               "lon": float(lon[i]), "lat": float(lat[i])}
+              for i in range(n) if np.isfinite(lon[i]) and np.isfinite(lat[i])]
     if any(p.level == "error" for p in r.problems):
-        return ImportResult(None, r.problems, n, crs)
+        return ImportResult(None, r.problems, n, crs, points)
     out = pd.DataFrame({
         "id": ids, "name": names.to_numpy(), "type": types,
         "district": districts["name"].to_numpy()[found],
@@ -336,7 +340,7 @@ def import_table(t: RawTable, districts: gpd.GeoDataFrame, *, type_: str | None 
     out = out[keep].reset_index(drop=True)
     gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
                            crs="EPSG:4326")
-    return ImportResult(gdf, r.problems, n, crs)
+    return ImportResult(gdf, r.problems, n, crs, points)
 
 
 def _duplicates(names, lon, lat, t: RawTable, r: _Rows, dedupe: bool, cols: dict

@@ -26,7 +26,8 @@ def violations(page) -> list[str]:
     ("/planner?lang=en", (360, 740)),
     ("/embed/finder?lat=31.2304&lng=121.4737&open_now=0", (600, 500)),
     ("/embed/coverage?type=relay&lang=en", (600, 450)),
-    ("/embed/station/relay-0001", (360, 480)), ("/no/such/page", (360, 740))])
+    ("/embed/station/relay-0001", (360, 480)), ("/no/such/page", (360, 740)),
+    ("/check", (360, 740))])
 def test_no_serious_or_critical_violations(live_server, page_factory, path, size):
     base = live_server()
     w = page_factory(width=size[0], height=size[1])
