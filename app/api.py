@@ -12,7 +12,7 @@ from geo.atlas import Atlas
 from geo.coords import from_wgs84
 from geo.districts import display_geojson, match_district
 from geo.features import STATION_PROPERTIES, feature_collection
-from geo.finder import find_nearest, select_stations, within_reach
+from geo.finder import find_nearest, select_stations, unreachable, within_reach
 from geo.hours import local_time
 from geo.navigation import nav_links
 from geo.network import NetworkError
@@ -95,12 +95,9 @@ def nearest():
     top = {"distance_kind": "straight" if q.mode == "straight" else "network",
            "mode": q.mode, "sample": a.is_sample, "origin": [round(olon, 7), round(olat, 7)],
            "at": q.at.isoformat(timespec="minutes")}
-    if q.mode != "straight" and rows.empty:
-        net = a.network(q.mode)
-        if net.snap(q.lon, q.lat)[0][0] < 0:
-            top["note"] = (f"the point is more than {net.max_snap_m:.0f} m from any "
-                           f"{q.mode} street in the loaded network: unreachable")
-            top["note_code"] = "unreachable"
+    cut_off = unreachable(a, q) if rows.empty else None
+    if cut_off:
+        top["note"], top["note_code"] = cut_off["text"], cut_off["code"]
     if far:
         top["note"], top["note_code"], top["note_km"] = far["text"], far["code"], far["km"]
     return _geojson(feature_collection(rows, out_crs=out_crs, **top))

@@ -28,6 +28,14 @@ class CellGrid:
     def __len__(self) -> int:
         return len(self.h3)
 
+    def subset(self, keep: np.ndarray) -> CellGrid:
+        """The cells where `keep` is true (e.g. those a partial street graph reaches)."""
+        out = object.__new__(CellGrid)
+        out.h3, out.district = self.h3[keep], self.district[keep]
+        out.workers = {seg: w[keep] for seg, w in self.workers.items()}
+        out.lat, out.lon = self.lat[keep], self.lon[keep]
+        return out
+
     def served(self, segments: tuple[str, ...]) -> np.ndarray:
         """Workers per cell in the segments a station type serves."""
         return sum((self.workers[s] for s in segments), np.zeros(len(self), np.int64))

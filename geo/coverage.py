@@ -229,11 +229,25 @@ def coverage_of(index: NearestIndex, ids: np.ndarray, grid: CellGrid, districts:
     return CoverageResult(spec, grid, districts, dist, station, usable, network)
 
 
-def compute_coverage(atlas: Atlas, spec: CoverageSpec) -> CoverageResult:
-    """Coverage for one question over the atlas's stations and demand."""
+def compute_coverage(atlas: Atlas, spec: CoverageSpec, within_graph: bool = False
+                     ) -> CoverageResult:
+    """Coverage for one question over the atlas's stations and demand.
+
+    `within_graph`: only the cells the street graph reaches (a graph of one district should
+    not report the whole city as uncovered).
+    """
     network = None if spec.mode == "straight" else atlas.network(spec.mode)
-    return coverage_of(atlas.index, atlas.stations["id"].to_numpy(object), atlas.grid,
+    grid = atlas.grid
+    if within_graph and network is not None:
+        grid = grid.subset(graph_extent(network, grid))
+    return coverage_of(atlas.index, atlas.stations["id"].to_numpy(object), grid,
                        atlas.districts, spec, network)
+
+
+def graph_extent(network, grid: CellGrid) -> np.ndarray:
+    """Cells within the street graph's snapping distance of one of its streets."""
+    node, _ = network.snap(grid.lon, grid.lat)
+    return np.asarray(node) >= 0
 
 
 def weekday_date(weekday: int) -> date:

@@ -81,6 +81,18 @@ def within_reach(rows: pd.DataFrame, far_m: float = FAR_M) -> tuple[pd.DataFrame
                           f"{km:,.1f} km away (outside the area this dataset covers?)"}
 
 
+def unreachable(atlas: Atlas, q: NearestQuery) -> dict | None:
+    """A note when a street-network question starts too far from every street to be answered."""
+    if q.mode == "straight":
+        return None
+    net = atlas.network(q.mode)
+    if net.snap(q.lon, q.lat)[0][0] >= 0:
+        return None
+    return {"code": "unreachable",
+            "text": f"unreachable from the street network: the point is more than "
+                    f"{net.max_snap_m:.0f} m from any {q.mode} street in the loaded graph"}
+
+
 def select_stations(atlas: Atlas, flt: StationFilter, districts: set[str] | None = None,
                     bbox: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
     """Stations passing the filter, within some district codes and a lon/lat box."""

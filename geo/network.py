@@ -39,7 +39,9 @@ BIKE_ONLY_ROADS_AND_CYCLEWAYS = {
     "tertiary_link", "residential", "unclassified", "living_street", "service", "road",
     "track"}
 NO_ACCESS = {"no", "private"}
-EXTRA_WAY_TAGS = ["foot", "bicycle", "oneway:bicycle", "access"]
+EXTRA_WAY_TAGS = ["foot", "bicycle", "oneway:bicycle", "access", "cycleway",
+                  "cycleway:left", "cycleway:right", "cycleway:both"]
+CONTRAFLOW = ("opposite", "opposite_lane", "opposite_track", "opposite_share_busway")
 
 
 class NetworkError(ValueError):
@@ -92,15 +94,23 @@ def _read_osmnx(path: Path, mode: str):
     raise NetworkError(f"{path.name}: use a .graphml, .osm or .osm.bz2 file")
 
 
+def bike_contraflow(tags: dict) -> bool:
+    """Whether bikes may ride against this one-way: oneway:bicycle=no, or a cycleway tagged
+    opposite* on the way or either side (how OSM maps contraflow lanes)."""
+    if _first(tags.get("oneway:bicycle")) == "no":
+        return True
+    return any(_first(tags.get(k)) in CONTRAFLOW
+               for k in ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both"))
+
+
 def _keep_mode(G, mode: str):
     """Drop ways the mode cannot use; on foot every street is two-way; bikes may ride
-    against a one-way where oneway:bicycle=no."""
+    against a one-way where OSM says so (`bike_contraflow`)."""
     drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if not allowed(mode, d)]
     G.remove_edges_from(drop)
     existing = {(u, v) for u, v in G.edges()}
     add = [(v, u, {**d, "reversed": True}) for u, v, d in G.edges(data=True)
-           if (v, u) not in existing and (mode == "walk"
-                                          or _first(d.get("oneway:bicycle")) == "no")]
+           if (v, u) not in existing and (mode == "walk" or bike_contraflow(d))]
     G.add_edges_from(add)
     G.remove_nodes_from([n for n, deg in dict(G.degree()).items() if deg == 0])
     return G
@@ -321,6 +331,9 @@ class StreetNetwork:
         if len(nodes) == 1:
             coords.append((self.lon[nodes[0]], self.lat[nodes[0]]))
         coords.append(end)
+        coords = [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
+        if len(coords) == 1:  # start, street node and end all at one point
+            coords.append(coords[0])
         return shapely.LineString(coords)
 
     def _edge_coords(self, a: int, b: int) -> list[tuple[float, float]]:
