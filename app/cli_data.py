@@ -225,3 +225,40 @@ def export(ctx: click.Context, fmt: str, output: str) -> None:
         else:
             frame.to_excel(out, index=False, sheet_name="stations")
     click.echo(f"wrote {len(atlas.stations):,} stations to {out}")
+
+
+@cli.command("import-osm")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--hosts", default="bank,post_office,pharmacy,convenience,supermarket,"
+              "community_centre", show_default=True, help="Which OSM places to take.")
+@click.option("--as", "as_", type=click.Choice(["candidates", "stations"]),
+              default="candidates", show_default=True,
+              help="candidates: GeoJSON points for the planner; stations: a draft list in "
+                   "the import template's layout (.xlsx or .csv).")
+@click.option("--type", "type_", type=click.Choice(list(TYPES)), default="relay",
+              show_default=True, help="Station type of a draft list.")
+@click.option("-o", "--output", required=True, metavar="FILE")
+def import_osm(path: str, hosts: str, as_: str, type_: str, output: str) -> None:
+    """Real places from an OpenStreetMap extract (.osm / .osm.pbf) as candidate sites or a
+    draft station list; places without usable opening_hours are flagged."""
+    from geo.osm_places import candidates_geojson, counts, parse_hosts, read_places, station_rows
+
+    places = read_places(path, parse_hosts(hosts))
+    out = Path(output)
+    if as_ == "candidates":
+        if out.suffix.lower() not in (".geojson", ".json"):
+            raise click.UsageError("candidates are written as .geojson")
+        out.write_text(json.dumps(candidates_geojson(places), ensure_ascii=False), "utf-8")
+    else:
+        rows = pd.DataFrame(station_rows(places, type_))
+        if rows.empty:
+            rows = pd.DataFrame(columns=["id", "name", "type", "host", "lon", "lat",
+                                         "opening_hours", "source", "flag"])
+        frame = template_frame(rows.assign(district="", address="", phone="", capacity=pd.NA,
+                                           amenities=[[] for _ in range(len(rows))]))
+        frame["问题"] = rows["flag"].to_numpy()
+        write_table(frame, out)
+    flagged = sum(bool(p.flag) for p in places)
+    click.echo(f"wrote {len(places):,} places to {out} "
+               f"({', '.join(f'{k} {v}' for k, v in counts(places).items()) or 'none'}); "
+               f"{flagged} flagged (no usable opening_hours or name)")
