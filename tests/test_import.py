@@ -361,3 +361,20 @@ def test_the_template_in_the_repo_imports(tmp_path):
     code, out, err = run("validate", str(template))
     assert code == 0, err
     assert "1 stations" in out
+
+
+def test_a_running_server_keeps_its_version_until_restarted(tmp_path, truth):
+    from app import create_app
+
+    ds = tmp_path / "ds"
+    assert run("import", str(gbk_csv(tmp_path / "a.csv", truth)), "--type", "relay", "--crs",
+               "gcj02", "--dataset", str(ds))[0] == 0
+    app = create_app({"STATIONS_DATA": str(ds), "STATIONS_TILES": "none"})
+    count = lambda a: a.test_client().get("/api/stations?fields=id").get_json()["count"]  # noqa: E731
+    assert count(app) == len(truth)
+    time.sleep(1.1)
+    assert run("import", str(gbk_csv(tmp_path / "b.csv", truth[:4])), "--type", "relay",
+               "--crs", "gcj02", "--dataset", str(ds))[0] == 0
+    assert count(app) == len(truth)  # one version at a time: the one it started with
+    assert count(create_app({"STATIONS_DATA": str(ds), "STATIONS_TILES": "none"})) == 4
+    assert not app.extensions["atlas"].is_sample
