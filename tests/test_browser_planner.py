@@ -94,7 +94,8 @@ def test_download_returns_valid_files(live_server, page_factory, tmp_path):
 def test_cells_appear_when_zoomed_in(live_server, page_factory):
     base = live_server()
     w = open_planner(page_factory, base)
-    with w.page.expect_response(lambda r: "/api/coverage/cells" in r.url) as resp:
+    with w.page.expect_response(lambda r: "/api/coverage/cells" in r.url,
+                                timeout=90_000) as resp:  # slow while the hours warm up
         w.page.evaluate("window[JSON.parse(document.getElementById('cfg').textContent).map]"
                         ".setView([31.2304, 121.4737], 15)")
     assert resp.value.status == 200 and resp.value.json()["count"] > 0
