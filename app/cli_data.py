@@ -25,8 +25,8 @@ from geo.vocab import AMENITY_WORDS, HOSTS, TYPES
 
 REPORT_COLUMNS = {"en": ["level", "sheet", "row", "column", "value", "reason", "hint"],
                   "zh": ["级别", "工作表", "行", "列", "值", "原因", "建议"]}
-LEVELS = {"zh": {"error": "错误", "warning": "提醒"}, "en": {"error": "error",
-                                                          "warning": "warning"}}
+LEVELS = {"zh": {"error": "错误", "warning": "提醒", "info": "说明"},
+          "en": {"error": "error", "warning": "warning", "info": "info"}}
 TEMPLATE_COLUMNS = ["编号", "名称", "类型", "所属区", "地址", "经度", "纬度", "开放时间", "设施",
                     "电话", "座位数", "承办单位", "来源"]
 
@@ -82,12 +82,14 @@ def check_file(path: str, type_: str | None, crs: str, sheet: str | None,
 
 
 def print_report(result: ImportResult, lang: str, report: str | None) -> None:
+    """Errors and warnings on the terminal; the report file also keeps every conversion."""
     frame = report_frame(result, lang)
-    if len(frame):
-        shown = frame.head(200)
+    loud = frame[[p.level != "info" for p in result.problems]] if len(frame) else frame
+    if len(loud):
+        shown = loud.head(200)
         click.echo(format_table(list(frame.columns), shown.values.tolist()), err=True)
-        if len(frame) > len(shown):
-            click.echo(f"... {len(frame) - len(shown)} more in the report file", err=True)
+        if len(loud) > len(shown):
+            click.echo(f"... {len(loud) - len(shown)} more in the report file", err=True)
     if report:
         write_table(frame, Path(report))
 

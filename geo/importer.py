@@ -39,6 +39,7 @@ REASONS = {
     "outside": ("({lon}, {lat}) is not on Shanghai's land", "({lon}, {lat}) 不在上海陆域内"),
     "type": ("{v!r} is not a station type", "{v!r} 不是站点类型"),
     "hours": ("{why}", "{why}"),
+    "hours_converted": ("read as {osm!r}", "读作 {osm!r}"),
     "amenity": ("{words} not understood", "无法识别：{words}"),
     "host": ("{v!r} is not a known host; recorded as other", "{v!r} 不是已知的依托单位，记为其他"),
     "capacity": ("{v!r} is not a whole number >= 0", "{v!r} 不是非负整数"),
@@ -73,7 +74,7 @@ HINTS = {
 class Problem:
     """One finding: where (Excel row, sheet, column), what (value), why and how to fix it."""
 
-    level: str  # error or warning
+    level: str  # error, warning, or info (what was converted: the clerk's original is kept)
     key: str
     row: int | None = None
     sheet: str = ""
@@ -108,6 +109,10 @@ class ImportResult:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
 
     @property
     def ok(self) -> bool:
@@ -268,6 +273,9 @@ def import_table(t: RawTable, districts: gpd.GeoDataFrame, *, type_: str | None 
             hours[i] = normalise_hours(v)
         except HoursFormError as exc:
             r.add("error", "hours", i, cols["opening_hours"], v, why=str(exc))
+            continue
+        if hours[i] != v:
+            r.add("info", "hours_converted", i, cols["opening_hours"], v, osm=hours[i])
     # amenities, host, capacity
     lists = []
     for i, v in enumerate(text.get("amenities", blank)):

@@ -188,6 +188,9 @@ def test_three_bad_rows_are_reported_by_excel_row_and_nothing_is_written(tmp_pat
     assert sorted(errors["行"].astype(int)) == [3, 5, 7]  # rows as Excel shows them
     assert set(errors["列"]) == {"座位数", "服务时间", "所属区"}
     assert errors["原因"].str.contains("浦西区").any()
+    kept = rep[rep["级别"] == "说明"].set_index("行")
+    assert kept.loc["2", "值"] == "周一至周五 9:00-17:00"  # the clerk's original hours, kept
+    assert kept.loc["2", "原因"] == "读作 'Mo-Fr 09:00-17:00'"
 
 
 def test_empty_list_and_unsafe_ids_are_refused(tmp_path):
