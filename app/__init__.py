@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from app.config import frame_ancestors, from_env
+from app.json_provider import OrjsonProvider
 from geo.atlas import Atlas
 
 
@@ -20,18 +21,18 @@ def current_atlas() -> Atlas:
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: config from the environment, overridden by `config`."""
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024  # a station list, scenario or candidates
     app.config.update(from_env())
     app.config.update(config or {})
     app.config["STATIONS_FRAME_ANCESTORS"] = frame_ancestors(
         app.config["STATIONS_FRAME_ANCESTORS"])
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
     atlas = Atlas.load(app.config["STATIONS_DATA"], crs=app.config["STATIONS_DATA_CRS"])
     for mode in ("walk", "bike"):
         if app.config.get(f"STATIONS_GRAPH_{mode.upper()}"):
             atlas.add_network(app.config[f"STATIONS_GRAPH_{mode.upper()}"], mode)
     atlas.grid.area_m2  # noqa: B018 - gap zones need cell areas: not in the first request
+    atlas.arrays  # noqa: B018 - the nearest-station hot path, prepared before any request
     app.extensions["atlas"] = atlas
 
     from app import (

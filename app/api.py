@@ -8,6 +8,7 @@ from app import current_atlas
 from app.assets import document_response
 from app.i18n import LANGS
 from app.mapview import DISPLAY_DECIMALS, DISPLAY_TOLERANCE_DEG
+from geo import nearest_answer
 from geo.atlas import Atlas
 from geo.coords import from_wgs84
 from geo.districts import display_geojson, match_district
@@ -86,9 +87,12 @@ def nearest():
                       k=request.args.get("k"), amenities=request.args.getlist("amenity"),
                       open_at=request.args.get("open_at"), mode=request.args.get("mode"))
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
+    lang = parse_choice("lang", request.args.get("lang"), LANGS) or "zh"
+    if q.mode == "straight":  # the hot path: prepared arrays, no pandas
+        return _geojson(nearest_answer.answer(a.arrays, a.index, q, out_crs, lang,
+                                              a.is_sample))
     require_mode(a, q.mode)
     rows, far = within_reach(find_nearest(a, q))
-    lang = parse_choice("lang", request.args.get("lang"), LANGS) or "zh"
     rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat), lang)
                    for r in rows.itertuples()]
     olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))

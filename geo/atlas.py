@@ -79,6 +79,13 @@ class Atlas:
         return CellGrid(self.demand)
 
     @cached_property
+    def arrays(self):
+        """Per-station values prepared once for the nearest-station hot path."""
+        from geo.nearest_answer import StationArrays
+
+        return StationArrays.from_stations(self.stations)
+
+    @cached_property
     def version(self) -> str:
         """A short hash of the station list and districts: cache keys and versioned URLs."""
         h = hashlib.sha1(self.stations.drop(columns="geometry").to_json().encode())
@@ -91,7 +98,7 @@ class Atlas:
         value = self.stations.attrs.get("updated")
         return str(value)[:10] if value else None
 
-    @property
+    @cached_property
     def is_sample(self) -> bool:
         """Whether any station is sample data, which every output must then say."""
         return is_sample(self.stations)

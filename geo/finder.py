@@ -67,18 +67,24 @@ def find_nearest(atlas: Atlas, q: NearestQuery) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-def within_reach(rows: pd.DataFrame, far_m: float = FAR_M) -> tuple[pd.DataFrame, dict | None]:
-    """Drop answers beyond `far_m`; when that empties the list, a note saying why (code + text).
+def far_note(distances_m: np.ndarray, far_m: float = FAR_M) -> dict | None:
+    """When answers exist but none within `far_m`: a note (code, km, text) instead of them.
 
     A point in New York would otherwise be answered with a Shanghai station 11,900 km away.
     """
-    near = rows[rows["distance_m"] <= far_m].reset_index(drop=True)
-    if len(near) or rows.empty:
-        return near, None
-    km = float(rows["distance_m"].iloc[0]) / 1000
-    return near, {"code": "far", "km": round(km, 1),
-                  "text": f"no matching station within {far_m / 1000:.0f} km: the nearest is "
-                          f"{km:,.1f} km away (outside the area this dataset covers?)"}
+    d = np.asarray(distances_m, dtype=float)
+    if d.size == 0 or (d <= far_m).any():
+        return None
+    km = round(float(d.min()) / 1000, 1)
+    return {"code": "far", "km": km,
+            "text": f"no matching station within {far_m / 1000:.0f} km: the nearest is "
+                    f"{km:,.1f} km away (outside the area this dataset covers?)"}
+
+
+def within_reach(rows: pd.DataFrame, far_m: float = FAR_M) -> tuple[pd.DataFrame, dict | None]:
+    """Drop answers beyond `far_m`, with the note when that leaves none."""
+    return (rows[rows["distance_m"] <= far_m].reset_index(drop=True),
+            far_note(rows["distance_m"].to_numpy(float), far_m))
 
 
 def unreachable(atlas: Atlas, q: NearestQuery) -> dict | None:

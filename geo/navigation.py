@@ -6,7 +6,7 @@ with coord_type=bd09ll. Feeding either one WGS-84 puts the destination hundreds 
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
 
@@ -26,39 +26,100 @@ def _clean(name: str) -> str:
 ORIGIN_LABEL = {"zh": "起点", "en": "Start"}
 
 
+def amap_target(glon: float, glat: float, name: str) -> str:
+    """The URL-encoded `to` of an Amap link (per station: computed once on the hot path)."""
+    return quote_plus(f"{glon:.6f},{glat:.6f},{_clean(name)}")
+
+
+def amap_origin(gcj: tuple[float, float], label: str) -> str:
+    """The URL-encoded `from` of an Amap link (per request)."""
+    return quote_plus(f"{gcj[0]:.6f},{gcj[1]:.6f},{_clean(label)}")
+
+
+def baidu_target(blon: float, blat: float, name: str) -> str:
+    """The URL-encoded `destination` of a Baidu link, latitude first."""
+    return quote_plus(f"latlng:{blat:.6f},{blon:.6f}|name:{_clean(name)}")
+
+
+def baidu_origin(bd: tuple[float, float], label: str) -> str:
+    """The URL-encoded `origin` of a Baidu link."""
+    return quote_plus(f"latlng:{bd[1]:.6f},{bd[0]:.6f}|name:{_clean(label)}")
+
+
+def amap_encoded(target: str, mode: str, origin: str | None) -> str:
+    """An Amap navigation URL from encoded parts (what urlencode would give, assembled)."""
+    start = f"&from={origin}" if origin else ""
+    return (f"{AMAP_URL}?to={target}&mode={AMAP_MODES[mode]}{start}"
+            f"&coordinate=gaode&callnative=1&src={SOURCE}")
+
+
+def baidu_encoded(target: str, mode: str, origin: str | None) -> str:
+    """A Baidu directions URL from encoded parts."""
+    start = f"&origin={origin}" if origin else ""
+    return (f"{BAIDU_URL}?destination={target}{start}&mode={BAIDU_MODES[mode]}"
+            f"&coord_type=bd09ll&region={quote_plus(BAIDU_REGION)}&output=html&src={SOURCE}")
+
+
+def amap_link(glon: float, glat: float, name: str, mode: str = "ebike",
+              origin_gcj: tuple[float, float] | None = None, origin_label: str = "起点") -> str:
+    """Amap navigation to a point already in GCJ-02 (lets callers convert in bulk)."""
+    return amap_encoded(amap_target(glon, glat, name), mode,
+                        amap_origin(origin_gcj, origin_label) if origin_gcj else None)
+
+
+def baidu_link(blon: float, blat: float, name: str, mode: str = "ebike",
+               origin_bd: tuple[float, float] | None = None, origin_label: str = "起点") -> str:
+    """Baidu directions to a point already in BD-09, latitude first."""
+    return baidu_encoded(baidu_target(blon, blat, name), mode,
+                         baidu_origin(origin_bd, origin_label) if origin_bd else None)
+
+
+def _pair(fn, lon: float, lat: float) -> tuple[float, float]:
+    x, y = fn(lon, lat)
+    return float(x), float(y)
+
+
 def amap_url(lon: float, lat: float, name: str, mode: str = "ebike",
              origin: tuple[float, float] | None = None, origin_label: str = "起点") -> str:
     """Amap navigation to a WGS-84 station, converted to GCJ-02."""
-    glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
-    params = {"to": f"{glon:.6f},{glat:.6f},{_clean(name)}", "mode": AMAP_MODES[mode]}
-    if origin is not None:
-        olon, olat = (float(v) for v in wgs84_to_gcj02(*origin))
-        params["from"] = f"{olon:.6f},{olat:.6f},{_clean(origin_label)}"
-    params |= {"coordinate": "gaode", "callnative": "1", "src": SOURCE}
-    return f"{AMAP_URL}?{urlencode(params)}"
+    return amap_link(*_pair(wgs84_to_gcj02, lon, lat), name, mode,
+                     _pair(wgs84_to_gcj02, *origin) if origin is not None else None,
+                     origin_label)
 
 
 def baidu_url(lon: float, lat: float, name: str, mode: str = "ebike",
               origin: tuple[float, float] | None = None, origin_label: str = "起点") -> str:
     """Baidu directions to a WGS-84 station, converted to BD-09, latitude first."""
-    blon, blat = (float(v) for v in wgs84_to_bd09(lon, lat))
-    params = {"destination": f"latlng:{blat:.6f},{blon:.6f}|name:{_clean(name)}"}
-    if origin is not None:
-        olon, olat = (float(v) for v in wgs84_to_bd09(*origin))
-        params["origin"] = f"latlng:{olat:.6f},{olon:.6f}|name:{_clean(origin_label)}"
-    params |= {"mode": BAIDU_MODES[mode], "coord_type": "bd09ll", "region": BAIDU_REGION,
-               "output": "html", "src": SOURCE}
-    return f"{BAIDU_URL}?{urlencode(params)}"
+    return baidu_link(*_pair(wgs84_to_bd09, lon, lat), name, mode,
+                      _pair(wgs84_to_bd09, *origin) if origin is not None else None,
+                      origin_label)
+
+
+def links_from(gcj: tuple[float, float], bd: tuple[float, float], name: str,
+               origin_gcj: tuple[float, float] | None, origin_bd: tuple[float, float] | None,
+               lang: str = "zh") -> dict[str, str]:
+    """All four links from pre-converted station and origin positions."""
+    label = ORIGIN_LABEL.get(lang, ORIGIN_LABEL["zh"])
+    return links_encoded(amap_target(*gcj, name), baidu_target(*bd, name),
+                         amap_origin(origin_gcj, label) if origin_gcj else None,
+                         baidu_origin(origin_bd, label) if origin_bd else None)
+
+
+def links_encoded(amap_to: str, baidu_to: str, amap_from: str | None,
+                  baidu_from: str | None) -> dict[str, str]:
+    """All four links from encoded parts: the hot path encodes each station once."""
+    return {"amap": amap_encoded(amap_to, "ebike", amap_from),
+            "amap_walk": amap_encoded(amap_to, "walk", amap_from),
+            "baidu": baidu_encoded(baidu_to, "ebike", baidu_from),
+            "baidu_walk": baidu_encoded(baidu_to, "walk", baidu_from)}
 
 
 def nav_links(lon: float, lat: float, name: str,
               origin: tuple[float, float] | None = None, lang: str = "zh") -> dict[str, str]:
     """Both services, by e-bike (the default for riders) and on foot; the start named in `lang`."""
-    label = ORIGIN_LABEL.get(lang, ORIGIN_LABEL["zh"])
-    return {"amap": amap_url(lon, lat, name, "ebike", origin, label),
-            "amap_walk": amap_url(lon, lat, name, "walk", origin, label),
-            "baidu": baidu_url(lon, lat, name, "ebike", origin, label),
-            "baidu_walk": baidu_url(lon, lat, name, "walk", origin, label)}
+    return links_from(_pair(wgs84_to_gcj02, lon, lat), _pair(wgs84_to_bd09, lon, lat), name,
+                      _pair(wgs84_to_gcj02, *origin) if origin is not None else None,
+                      _pair(wgs84_to_bd09, *origin) if origin is not None else None, lang)
 
 
 def link_constants(lang: str = "zh") -> dict:

@@ -103,8 +103,18 @@ class NearestIndex:
             need = amenity_bits(flt.amenities)
             ok &= (self.bits & need) == need
         if flt.open_at is not None:
-            ok &= open_mask(self.hours, flt.open_at)
+            ok &= self._open_at(flt.open_at)
         return ok
+
+    def _open_at(self, at) -> np.ndarray:
+        """Which stations are open at `at`: kept for the last few minutes asked about, since
+        "open now" is the same question for every courier within a minute."""
+        cache = self.__dict__.setdefault("_open_cache", {})
+        if at not in cache:
+            if len(cache) >= 8:
+                cache.pop(next(iter(cache)))
+            cache[at] = open_mask(self.hours, at)
+        return cache[at]
 
     def query(self, lon, lat, k: int = 5, flt: StationFilter = StationFilter()
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

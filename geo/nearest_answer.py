@@ -1,0 +1,121 @@
+"""The courier's hot path: a straight-line nearest-station answer from arrays prepared once.
+
+Per request there is one KD-tree query, one datum conversion of the origin, string formatting
+for k results, and dicts: no pandas, no per-row conversions. The answer is the same as
+`find_nearest` + `feature_collection` (tested feature by feature).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from geo.coords import CRS_NAMES, from_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from geo.features import STATION_PROPERTIES
+from geo.finder import EBIKE_KMH, FAR_M, WALK_KMH, far_note, station_status
+from geo.navigation import (
+    ORIGIN_LABEL,
+    amap_origin,
+    amap_target,
+    baidu_origin,
+    baidu_target,
+    links_encoded,
+)
+from geo.nearest import NearestIndex
+from geo.query import NearestQuery
+
+
+def _plain(value: object) -> object:
+    """A JSON-ready Python value (numpy scalars, NA and NaN handled) for a stored property."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "item") and not isinstance(value, list | tuple):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class StationArrays:
+    """Everything an answer needs, per station, computed once at start-up."""
+
+    props: list[dict]  # the static properties, in STATION_PROPERTIES order
+    hours: list[str]
+    amap_to: list[str]  # each station's URL-encoded Amap target (GCJ-02)
+    baidu_to: list[str]  # and Baidu target (BD-09)
+    display: dict[str, list]  # crs -> per station [x, y] rounded output coordinates
+
+    @classmethod
+    def from_stations(cls, stations: pd.DataFrame) -> StationArrays:
+        cols = [c for c in STATION_PROPERTIES if c in stations]
+        props = [{c: _plain(v) for c, v in zip(cols, rec, strict=True)}
+                 for rec in stations[cols].itertuples(index=False, name=None)]
+        lon, lat = stations["lon"].to_numpy(float), stations["lat"].to_numpy(float)
+        display = {}
+        for crs in CRS_NAMES:
+            x, y = from_wgs84(lon, lat, crs)
+            display[crs] = np.round(np.column_stack([np.atleast_1d(x), np.atleast_1d(y)]),
+                                    6).tolist()
+        names = stations["name"].astype(str).tolist()
+        glon, glat = (np.atleast_1d(v).tolist() for v in wgs84_to_gcj02(lon, lat))
+        blon, blat = (np.atleast_1d(v).tolist() for v in wgs84_to_bd09(lon, lat))
+        return cls(props, stations["opening_hours"].astype(str).tolist(),
+                   [amap_target(x, y, n) for x, y, n in zip(glon, glat, names, strict=True)],
+                   [baidu_target(x, y, n) for x, y, n in zip(blon, blat, names, strict=True)],
+                   display)
+
+
+@lru_cache(maxsize=8192)
+def _status(hours: str, at: datetime) -> dict:
+    """Open/closed and the next change: a handful of expressions, one minute at a time."""
+    return station_status(hours, at)
+
+
+def answer(arrays: StationArrays, index: NearestIndex, q: NearestQuery, out_crs: str,
+           lang: str, sample: bool) -> dict:
+    """The /api/nearest FeatureCollection for a straight-line question."""
+    idx, dist, bearing = index.query(q.lon, q.lat, q.k, q.flt)
+    ok = idx[0] >= 0
+    idx, dist, bearing = idx[0][ok], dist[0][ok], bearing[0][ok]
+    dist = np.round(dist, 1)
+    note = far_note(dist, FAR_M)
+    if note:
+        idx, dist, bearing = idx[:0], dist[:0], bearing[:0]
+    else:
+        keep = dist <= FAR_M
+        idx, dist, bearing = idx[keep], dist[keep], bearing[keep]
+    label = ORIGIN_LABEL.get(lang, ORIGIN_LABEL["zh"])
+    amap_from = amap_origin(tuple(float(v) for v in wgs84_to_gcj02(q.lon, q.lat)), label)
+    baidu_from = baidu_origin(tuple(float(v) for v in wgs84_to_bd09(q.lon, q.lat)), label)
+    walk = np.round(dist / (WALK_KMH * 1000 / 60), 1)
+    ebike = np.round(dist / (EBIKE_KMH * 1000 / 60), 1)
+    bearing = np.round(bearing, 1)
+    feats = []
+    for n, i in enumerate(idx.tolist()):
+        st = _status(arrays.hours[i], q.at)
+        props = {**arrays.props[i], "distance_m": float(dist[n]),
+                 "bearing_deg": float(bearing[n]), "walk_min": float(walk[n]),
+                 "ebike_min": float(ebike[n]), **st,
+                 "nav": links_encoded(arrays.amap_to[i], arrays.baidu_to[i], amap_from,
+                                      baidu_from)}
+        x, y = arrays.display[out_crs][i]
+        feats.append({"type": "Feature", "id": props["id"],
+                      "geometry": {"type": "Point", "coordinates": [x, y]},
+                      "properties": props})
+    olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
+    top: dict = {"type": "FeatureCollection", "distance_kind": "straight", "mode": q.mode,
+                 "sample": sample, "origin": [round(olon, 7), round(olat, 7)],
+                 "at": q.at.isoformat(timespec="minutes")}
+    if note:
+        top |= {"note": note["text"], "note_code": note["code"], "note_km": note["km"]}
+    if out_crs != "wgs84":
+        top["coordinates_datum"] = out_crs
+    return {**top, "features": feats}

@@ -1,0 +1,74 @@
+"""The nearest-station hot path answers exactly what the general (pandas) path answers."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from geo.features import feature_collection
+from geo.finder import find_nearest, within_reach
+from geo.navigation import nav_links
+from geo.nearest_answer import answer
+from geo.query import parse_nearest
+
+
+def general(atlas, q, out_crs, lang):
+    """The answer built the general way: pandas rows, per-row links, feature_collection."""
+    from geo.coords import from_wgs84
+
+    rows, far = within_reach(find_nearest(atlas, q))
+    rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat), lang)
+                   for r in rows.itertuples()]
+    olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
+    top = {"distance_kind": "straight", "mode": q.mode, "sample": atlas.is_sample,
+           "origin": [round(olon, 7), round(olat, 7)], "at": q.at.isoformat(timespec="minutes")}
+    if far:
+        top |= {"note": far["text"], "note_code": far["code"], "note_km": far["km"]}
+    return feature_collection(rows, out_crs=out_crs, **top)
+
+
+CASES = [({}, "wgs84", "zh"), ({"type": "health"}, "gcj02", "en"),
+         ({"amenities": ["water", "toilet"]}, "bd09", "zh"),
+         ({"open_at": "2026-11-24T21:30"}, "wgs84", "en"),
+         ({"open_at": "2026-11-28T08:00", "type": "relay", "k": "12"}, "gcj02", "zh"),
+         ({"crs": "gcj02", "k": "50"}, "wgs84", "zh")]
+
+
+@pytest.mark.parametrize("extra, out_crs, lang", CASES)
+def test_same_answer_as_the_general_path(atlas, extra, out_crs, lang):
+    import json
+
+    rng = random.Random(hash((str(extra), out_crs)) & 0xFFFF)
+    for _ in range(15):
+        lat, lng = 30.8 + rng.random() * 0.8, 121.0 + rng.random() * 0.9
+        q = parse_nearest(str(lat), str(lng), **extra)
+        fast = answer(atlas.arrays, atlas.index, q, out_crs, lang, atlas.is_sample)
+        slow = general(atlas, q, out_crs, lang)
+        assert json.dumps(fast, ensure_ascii=False) == json.dumps(slow, ensure_ascii=False)
+
+
+def test_far_points_the_same_way(atlas):
+    q = parse_nearest("40", "-74")
+    fast = answer(atlas.arrays, atlas.index, q, "wgs84", "zh", True)
+    assert fast["features"] == [] and fast["note_code"] == "far"
+    assert fast == general(atlas, q, "wgs84", "zh")
+
+
+@pytest.mark.parametrize("name", ["示例接力站 0001", "A&B, Co.|x:y", "空格 和+号"])
+def test_assembled_links_equal_urlencode(name):
+    """The hot path assembles links from encoded parts: the same bytes urlencode gives."""
+    from urllib.parse import urlencode
+
+    from geo.navigation import AMAP_URL, BAIDU_URL, _clean, amap_link, baidu_link
+
+    want = AMAP_URL + "?" + urlencode({
+        "to": f"121.470000,31.230000,{_clean(name)}", "mode": "walk",
+        "from": "121.400000,31.200000,起点", "coordinate": "gaode", "callnative": "1",
+        "src": "worker-stations"})
+    assert amap_link(121.47, 31.23, name, "walk", (121.4, 31.2)) == want
+    want = BAIDU_URL + "?" + urlencode({
+        "destination": f"latlng:31.230000,121.470000|name:{_clean(name)}",
+        "mode": "riding", "coord_type": "bd09ll", "region": "上海", "output": "html",
+        "src": "worker-stations"})
+    assert baidu_link(121.47, 31.23, name, "ebike") == want
