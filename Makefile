@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: serve test lint bench clean
+.PHONY: serve dev test lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 serve: $(STAMP)
 	$(BIN)/stations serve --host $(HOST) --port $(PORT)
+
+dev: $(STAMP)
+	$(BIN)/stations serve --dev --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/network.py
 	$(BIN)/python bench/planning.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

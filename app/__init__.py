@@ -6,6 +6,8 @@ Production: `gunicorn -w 2 'app:create_app()'`.
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, current_app
 
 from app.config import frame_ancestors, from_env
@@ -34,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     atlas.grid.area_m2  # noqa: B018 - gap zones need cell areas: not in the first request
     atlas.arrays  # noqa: B018 - the nearest-station hot path, prepared before any request
     app.extensions["atlas"] = atlas
+    app.extensions["started"] = time.time()
 
     from app import (
         api,
@@ -43,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         embeds,
         errors,
         frame_policy,
+        health,
         oembed,
         offline,
         openapi,
@@ -53,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(planner_api.bp)

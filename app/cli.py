@@ -6,6 +6,7 @@ Every bad input ends in one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -411,23 +412,31 @@ def access(ctx, type_, threshold, decay, max_per_seat, top):
               help="TCP port.")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default=None,
               help="Base map (default: $STATIONS_TILES or osm).")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @graph_options
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, tiles: str | None, graph: str | None,
-          mode: str) -> None:
-    """Run the web app (development server; use gunicorn in production)."""
+def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool,
+          graph: str | None, mode: str) -> None:
+    """Run the web app: gunicorn with gunicorn.conf.py, or --dev for Flask's server."""
+    env = {"STATIONS_BIND": f"{host}:{port}"}
+    if ctx.obj["data"]:
+        env |= {"STATIONS_DATA": ctx.obj["data"], "STATIONS_DATA_CRS": ctx.obj["crs"]}
+    if tiles:
+        env["STATIONS_TILES"] = tiles
+    if graph:
+        env[f"STATIONS_GRAPH_{mode.upper()}"] = graph
+    os.environ.update(env)
+    if not dev:
+        conf = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        click.echo(f"serving on http://{host}:{port}/ with gunicorn ({conf.name})")
+        os.execv(str(gunicorn), [str(gunicorn), "-c", str(conf)])
     from app import create_app
 
-    config = {"STATIONS_DATA": ctx.obj["data"], "STATIONS_DATA_CRS": ctx.obj["crs"]} \
-        if ctx.obj["data"] else {}
-    if tiles:
-        config["STATIONS_TILES"] = tiles
-    if graph:
-        config[f"STATIONS_GRAPH_{mode.upper()}"] = graph
-    app = create_app(config)
+    app = create_app()
     if app.extensions["atlas"].is_sample:
         click.echo(SAMPLE_NOTE)
-    click.echo(f"serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    click.echo(f"serving on http://{host}:{port}/ (development server; Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, load_dotenv=False)
 
 

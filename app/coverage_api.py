@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
 from app.api import require_mode
+from app.busy import heavy_slot
 from geo.access import DEFAULT_MAX_PER_SEAT, station_load
 from geo.coords import from_wgs84, shift_geometries
 from geo.coverage import (
@@ -63,15 +64,17 @@ def _spec_from(type_: str | None, threshold_m: str | None, at: str | None,
     return spec
 
 
-def cached(name: str, key, build):
+def cached(name: str, key, build, wait: bool = False):
     """A per-app LRU cache of CACHE_SIZE answers: repeated heavy questions are computed once,
-    and any number of distinct questions (times, thresholds) cannot grow memory."""
+    and any number of distinct questions (times, thresholds) cannot grow memory. A new
+    computation needs a heavy slot (app/busy.py): none free is a 503, or a wait for `wait`."""
     cache: OrderedDict = current_app.extensions.setdefault(name, OrderedDict())
     with _lock:
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
-    value = build()
+    with heavy_slot(wait=wait or threading.current_thread().name == "warm-day"):
+        value = build()
     with _lock:
         cache[key] = value
         while len(cache) > CACHE_SIZE:
@@ -212,17 +215,23 @@ def gaps():
     result = coverage_for(_spec())
     floor = parse_min_density("min_density", request.args.get("min_density"))
     group = parse_choice("group", request.args.get("group"), GROUPS) or "site"
-    zones = result.gaps(limit, floor, group)
     draw = parse_choice("simplify", request.args.get("simplify"), ("0", "1")) == "1"
     if (out_crs != "wgs84" or draw) and fmt != "geojson":
         raise QueryError("out_crs" if out_crs != "wgs84" else "simplify",
                          "out_crs and simplify are for drawing; downloads are exact WGS-84")
-    if out_crs != "wgs84" or draw:
-        zones = zones_for_drawing(zones, out_crs, draw)
-    top = {**_meta(result), "group": group,
-           "min_density": density_floor(result.spec.type, floor),
-           "summary": result.summary(), "total_zones": len(result.zones(floor, group).site)}
-    data = gaps_bytes(zones, fmt, **top)
+
+    def build() -> bytes:
+        zones = result.gaps(limit, floor, group)
+        if out_crs != "wgs84" or draw:
+            zones = zones_for_drawing(zones, out_crs, draw)
+        top = {**_meta(result), "group": group,
+               "min_density": density_floor(result.spec.type, floor),
+               "summary": result.summary(),
+               "total_zones": len(result.zones(floor, group).site)}
+        return gaps_bytes(zones, fmt, **top)
+
+    # the dissolved zones, serialised, per question: pages ask for the same ones again
+    data = cached("gaps_bytes", (result.spec, limit, floor, group, out_crs, draw, fmt), build)
     if fmt == "geojson" and request.args.get("download") != "1":
         return Response(data, mimetype="application/geo+json")
     return _download(data, fmt, f"gaps-{result.spec.type}")

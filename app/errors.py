@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.busy import RETRY_AFTER_S, Busy
 from app.i18n import STRINGS, current_lang
 from geo.query import QueryError
 
@@ -41,6 +42,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(QueryError)
     def bad_param(exc: QueryError):
         return jsonify(error=exc.message, param=exc.param), 400
+
+    @app.errorhandler(Busy)
+    def busy(exc: Busy):
+        resp = jsonify(error=str(exc), retry_after_s=RETRY_AFTER_S)
+        resp.status_code = 503
+        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return resp
 
     @app.errorhandler(413)
     def too_large(exc: HTTPException):

@@ -9,6 +9,7 @@ import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
+from app.busy import heavy_slot
 from app.coverage_api import (
     _download,
     _records,
@@ -182,10 +183,11 @@ def scenario():
     out_crs = parse_crs("out_crs", _text(a.get("out_crs")))
     sc.check(change, set(atlas.stations["id"]))
     before = coverage_for(spec)
-    after = sc.recompute(sc.apply(atlas.stations, change, spec.type), atlas.grid,
-                         atlas.districts, spec, before.network)
+    with heavy_slot():  # a what-if is never cached: each one takes a slot or a 503
+        after = sc.recompute(sc.apply(atlas.stations, change, spec.type), atlas.grid,
+                             atlas.districts, spec, before.network)
+        zones = after.gaps(20, floor)
     cmp = sc.compare(before, after)
-    zones = after.gaps(20, floor)
     if out_crs != "wgs84":
         zones = zones_for_drawing(zones, out_crs, simplify=True)
     gaps = gaps_geojson(zones, total_zones=len(after.zones(floor).site),

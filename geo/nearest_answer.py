@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from geo.coords import CRS_NAMES, from_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from geo.coords import CRS_NAMES, from_wgs84, gcj02_to_bd09, wgs84_to_bd09, wgs84_to_gcj02
 from geo.features import STATION_PROPERTIES
 from geo.finder import EBIKE_KMH, FAR_M, WALK_KMH, far_note, station_status
 from geo.navigation import (
@@ -93,8 +93,9 @@ def answer(arrays: StationArrays, index: NearestIndex, q: NearestQuery, out_crs:
         keep = dist <= FAR_M
         idx, dist, bearing = idx[keep], dist[keep], bearing[keep]
     label = ORIGIN_LABEL.get(lang, ORIGIN_LABEL["zh"])
-    amap_from = amap_origin(tuple(float(v) for v in wgs84_to_gcj02(q.lon, q.lat)), label)
-    baidu_from = baidu_origin(tuple(float(v) for v in wgs84_to_bd09(q.lon, q.lat)), label)
+    glon, glat = (float(v) for v in wgs84_to_gcj02(q.lon, q.lat))
+    amap_from = amap_origin((glon, glat), label)
+    baidu_from = baidu_origin(tuple(float(v) for v in gcj02_to_bd09(glon, glat)), label)
     walk = np.round(dist / (WALK_KMH * 1000 / 60), 1)
     ebike = np.round(dist / (EBIKE_KMH * 1000 / 60), 1)
     bearing = np.round(bearing, 1)
@@ -110,7 +111,8 @@ def answer(arrays: StationArrays, index: NearestIndex, q: NearestQuery, out_crs:
         feats.append({"type": "Feature", "id": props["id"],
                       "geometry": {"type": "Point", "coordinates": [x, y]},
                       "properties": props})
-    olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
+    olon, olat = {"wgs84": (q.lon, q.lat), "gcj02": (glon, glat)}.get(out_crs) or (
+        float(v) for v in gcj02_to_bd09(glon, glat))
     top: dict = {"type": "FeatureCollection", "distance_kind": "straight", "mode": q.mode,
                  "sample": sample, "origin": [round(olon, 7), round(olat, 7)],
                  "at": q.at.isoformat(timespec="minutes")}

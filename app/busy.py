@@ -1,0 +1,41 @@
+"""Slow work cannot starve fast work: at most N heavy computations run at once per worker.
+
+A question whose answer is cached is answered at once; a new heavy computation needs one of
+STATIONS_HEAVY_MAX slots (default 2 per worker process) and, when none is free, the request
+is answered 503 with Retry-After at once: never an unbounded queue of work whose clients
+may be long gone. The nearest-station path never takes a slot.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+from flask import current_app
+
+RETRY_AFTER_S = 2
+
+
+class Busy(Exception):
+    """Every heavy slot is taken: the client should retry shortly."""
+
+
+def _slots() -> threading.BoundedSemaphore:
+    ext = current_app.extensions
+    if "heavy_slots" not in ext:
+        with threading.Lock():
+            ext.setdefault("heavy_slots", threading.BoundedSemaphore(
+                int(current_app.config.get("STATIONS_HEAVY_MAX", 2))))
+    return ext["heavy_slots"]
+
+
+@contextmanager
+def heavy_slot(wait: bool = False):
+    """Hold a slot for one heavy computation; `wait` for background work, 503 otherwise."""
+    slots = _slots()
+    if not slots.acquire(blocking=wait):
+        raise Busy("the server is busy with other heavy questions; retry in a few seconds")
+    try:
+        yield
+    finally:
+        slots.release()

@@ -1,0 +1,182 @@
+"""Load: /api/nearest under the production server, beside a bare floor, and a mixed case.
+
+Starts `gunicorn -c gunicorn.conf.py` (our app) and, with the same settings, a minimal WSGI
+app that answers a cKDTree query over the same stations with 5 GeoJSON features (the floor);
+drives each with `wrk` (Debian package) for a bounded time; a Lua script draws random points
+in Shanghai, with and without type, amenity and open_at=now. Prints requests/s, p50, p99 and
+errors, and our figure as a share of the floor. The mixed case runs 80 connections on
+/api/gaps and /api/coverage/hourly (varied parameters) while 20 call /api/nearest.
+
+Run: python bench/load.py [--seconds 10]   (needs /usr/bin/wrk)
+Goals (issue 12): >= 1,000 req/s on 2 cores, >= half the floor, p99 < 50 ms at 100
+connections, 0 errors; mixed: nearest p99 < 100 ms, no errors but documented 503s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+NEAREST_LUA = textwrap.dedent("""
+    math.randomseed(42)
+    local extras = {"", "&type=relay", "&amenity=water", "&open_at=now",
+                    "&type=health&open_at=now"}
+    request = function()
+      local lat = 30.90 + math.random() * 0.55
+      local lng = 121.15 + math.random() * 0.65
+      local path = string.format("/api/nearest?lat=%.5f&lng=%.5f", lat, lng)
+      return wrk.format("GET", path .. extras[math.random(#extras)])
+    end
+""")
+HEAVY_LUA = textwrap.dedent("""
+    math.randomseed(7)
+    local paths = {"/api/gaps?type=relay", "/api/gaps?type=health",
+                   "/api/coverage/hourly?type=relay&weekday=%d",
+                   "/api/gaps?type=relay&threshold_m=%d", "/api/coverage?type=fitness",
+                   "/api/coverage/hourly?type=health&weekday=%d"}
+    request = function()
+      local p = paths[math.random(#paths)]
+      if string.find(p, "threshold") then p = string.format(p, 500 + 50 * math.random(0, 20))
+      elseif string.find(p, "weekday") then p = string.format(p, math.random(0, 6)) end
+      return wrk.format("GET", p)
+    end
+""")
+REPORT_LUA = textwrap.dedent("""
+    done = function(summary, latency, requests)
+      local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+                     + summary.errors.timeout
+      io.write(string.format(
+        'JSON {"requests": %d, "seconds": %.3f, "p50_ms": %.2f, "p99_ms": %.2f, '
+        .. '"errors": %d, "non2xx": %d}\\n',
+        summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+        latency:percentile(99) / 1000, errors, summary.errors.status))
+    end
+""")
+
+FLOOR_APP = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    from scipy.spatial import cKDTree
+    sys.path.insert(0, %(root)r)
+    from geo.atlas import Atlas
+    from geo.nearest import ecef
+    from urllib.parse import parse_qs
+
+    _st = Atlas.load().stations
+    _lon, _lat = _st["lon"].to_numpy(), _st["lat"].to_numpy()
+    _ids, _names = _st["id"].tolist(), _st["name"].tolist()
+    _tree = cKDTree(ecef(_lon, _lat))
+
+    def app(environ, start_response):
+        q = parse_qs(environ.get("QUERY_STRING", ""))
+        lat, lng = float(q["lat"][0]), float(q["lng"][0])
+        d, i = _tree.query(ecef(np.array([lng]), np.array([lat]))[0], k=5)
+        feats = [{"type": "Feature", "id": _ids[j], "properties": {"name": _names[j],
+                  "distance_m": round(float(dd), 1)}, "geometry": {"type": "Point",
+                  "coordinates": [float(_lon[j]), float(_lat[j])]}} for dd, j in zip(d, i)]
+        body = json.dumps({"type": "FeatureCollection", "features": feats},
+                          ensure_ascii=False).encode()
+        start_response("200 OK", [("Content-Type", "application/geo+json"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+""")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(app: str, port: int, extra_env: dict | None = None, cwd: Path = ROOT):
+    """gunicorn with the repo's config (2 workers), quiet access log; waits until it answers."""
+    env = {**os.environ, "STATIONS_BIND": f"127.0.0.1:{port}", "STATIONS_WORKERS": "2",
+           "STATIONS_TILES": "none", "STATIONS_ACCESS_LOG": "/dev/null",
+           "STATIONS_LOG_LEVEL": "warning", **(extra_env or {})}
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app],
+                            cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/nearest?lat=31.23&lng=121.47",
+                                   timeout=2).read()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{app} did not start")
+
+
+def wrk(port: int, lua: str, seconds: int, conns: int, threads: int = 2) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(lua + REPORT_LUA)
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout",
+                          "10s", "-s", fh.name, f"http://127.0.0.1:{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(fh.name)
+    res = json.loads(next(line[5:] for line in out.splitlines() if line.startswith("JSON ")))
+    res["rps"] = res["requests"] / res["seconds"]
+    return res
+
+
+def row(name: str, r: dict) -> str:
+    return (f"{name:46s} {r['rps']:9.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
+            f"{r['errors']:6d} {r['non2xx']:6d}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=int, default=10)
+    args = ap.parse_args()
+    print(f"{'case':46s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>6s} "
+          f"{'non2xx':>6s}")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "floor.py").write_text(FLOOR_APP % {"root": str(ROOT)})
+        port = free_port()
+        proc = start("floor:app", port, cwd=Path(tmp))
+        try:
+            floor = wrk(port, NEAREST_LUA, args.seconds, 100)
+        finally:
+            proc.terminate()
+            proc.wait()
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = start("app:create_app()", port)
+    started = time.perf_counter() - t0
+    try:
+        ours = wrk(port, NEAREST_LUA, args.seconds, 100)
+        print(row("floor: bare cKDTree WSGI app, same gunicorn", floor))
+        print(row("ours: /api/nearest, 100 connections", ours))
+        print(f"\nours = {ours['rps'] / floor['rps']:.0%} of the floor's requests/s; server up "
+              f"and answering in {started:.1f} s")
+        heavy = subprocess.Popen([sys.executable, __file__, "--heavy", str(port),
+                                  str(args.seconds + 2)], stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        mixed = wrk(port, NEAREST_LUA, args.seconds, 20)
+        heavy_res = json.loads(heavy.communicate()[0])
+        print(row("mixed: /api/nearest (20 conns) beside heavy", mixed))
+        print(row("mixed: gaps/hourly/coverage (80 conns)", heavy_res))
+        print("  (non2xx on the heavy routes are the documented 503 'busy, retry' answers)")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--heavy":
+        print(json.dumps(wrk(int(sys.argv[2]), HEAVY_LUA, int(sys.argv[3]), 80)))
+    else:
+        main()

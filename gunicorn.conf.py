@@ -1,0 +1,24 @@
+"""Production server settings (`make serve`, `stations serve`): gunicorn, threaded workers.
+
+The data is loaded once in the master (`preload_app`) and shared copy-on-write by the
+workers. Everything can be overridden with environment variables or gunicorn flags.
+"""
+
+import os
+
+wsgi_app = "app:create_app()"
+bind = os.environ.get("STATIONS_BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("STATIONS_WORKERS", os.cpu_count() or 1))
+worker_class = "gthread"
+threads = int(os.environ.get("STATIONS_THREADS", "4"))  # I/O waits; the GIL bounds CPU work
+preload_app = True  # load the atlas once; workers share it copy-on-write
+timeout = 30  # a worker silent this long is restarted
+graceful_timeout = 20  # on HUP/TERM, in-flight requests get this long to finish
+keepalive = 5
+max_requests = 20_000  # recycle workers now and then (memory), staggered by the jitter
+max_requests_jitter = 2_000
+backlog = 256  # connections waiting beyond this are refused, not queued forever
+accesslog = os.environ.get("STATIONS_ACCESS_LOG", "-")
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'  # %(M)s: request time, ms
+errorlog = "-"
+loglevel = os.environ.get("STATIONS_LOG_LEVEL", "info")

@@ -1,0 +1,79 @@
+"""The production server: gunicorn with the repo's config, /healthz."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_healthz(client, atlas):
+    r = client.get("/healthz")
+    body = r.get_json()
+    assert r.status_code == 200 and body["status"] == "ok"
+    assert body["version"] == atlas.version and body["sample"] is True
+    assert body["stations"] == {"relay": 1309, "health": 132, "fitness": 71}
+    assert body["uptime_s"] >= 0 and r.headers["Cache-Control"] == "no-store"
+
+
+def test_stations_serve_runs_gunicorn_with_the_config(tmp_path):
+    port = free_port()
+    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+           "STATIONS_TILES": "none", "STATIONS_WORKERS": "2"}
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("stations")), "serve",
+                             "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, body = time.time() + 60, None
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = json.loads(r.read())
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert body and body["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/nearest?lat=31.2304&"
+                                    "lng=121.4737", timeout=5) as r:
+            assert len(json.loads(r.read())["features"]) == 5
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0]
+    assert "gunicorn" in out.lower() and "gthread" in out  # the config's worker class
+    assert "Booting worker" in out and out.count("Booting worker") == 2
+    assert "/api/nearest" in out and "ms" in out  # the access log with request time
+
+
+def test_heavy_work_beyond_the_slots_is_503_with_retry_after_and_cached_answers_still_flow():
+    from app import create_app
+    from app.busy import _slots
+
+    app = create_app({"STATIONS_TILES": "none", "STATIONS_HEAVY_MAX": 1})
+    client = app.test_client()
+    assert client.get("/api/gaps?type=relay&limit=3").status_code == 200  # now cached
+    with app.app_context():
+        slots = _slots()
+    assert slots.acquire(blocking=False)  # someone else's heavy computation is running
+    try:
+        r = client.get("/api/gaps?type=relay&threshold_m=777&limit=3")
+        assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+        assert "retry" in r.get_json()["error"] and r.mimetype == "application/json"
+        r = client.post("/api/scenario", json={"type": "relay", "add": [[121.47, 31.23]]})
+        assert r.status_code == 503
+        assert client.get("/api/gaps?type=relay&limit=3").status_code == 200  # from cache
+        assert client.get("/api/nearest?lat=31.23&lng=121.47").status_code == 200
+    finally:
+        slots.release()
+    assert client.get("/api/gaps?type=relay&threshold_m=777&limit=3").status_code == 200
