@@ -22,3 +22,10 @@ accesslog = os.environ.get("STATIONS_ACCESS_LOG", "-")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'  # %(M)s: request time, ms
 errorlog = "-"
 loglevel = os.environ.get("STATIONS_LOG_LEVEL", "info")
+
+
+def post_fork(server, worker):
+    """Hand the GIL round more often, so a fast answer is not stuck behind a heavy one."""
+    import sys
+
+    sys.setswitchinterval(float(os.environ.get("STATIONS_SWITCH_INTERVAL", "0.0005")))

@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
         openapi,
         pages,
         planner_api,
+        request_rules,
         search_api,
         validate_api,
     )
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(offline.bp)
     app.register_blueprint(openapi.bp)
     errors.register(app)
+    request_rules.register(app)
     frame_policy.register(app)
     compression.register(app)
     assets.register(app)

@@ -25,6 +25,7 @@ from geo.query import (
     parse_crs,
     parse_filter,
     parse_nearest,
+    shown,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -38,7 +39,7 @@ def _fields() -> tuple[str, ...] | None:
     names = tuple(f.strip() for f in raw.split(",") if f.strip())
     unknown = [f for f in names if f not in STATION_PROPERTIES]
     if unknown:
-        raise QueryError("fields", f"unknown field {unknown[0]!r}: use "
+        raise QueryError("fields", f"unknown field {shown(unknown[0])}: use "
                                    f"{', '.join(STATION_PROPERTIES)}")
     return names
 
@@ -59,7 +60,7 @@ def stations():
     district = request.args.get("district", "").strip()
     codes = match_district(a.districts, district) if district else None
     if codes == set():
-        raise QueryError("district", f"unknown district {district!r}: use a code like 310101 "
+        raise QueryError("district", f"unknown district {shown(district)}: use a code like 310101 "
                                      "or a name like 黄浦区 / Huangpu")
     rows = select_stations(a, flt, codes, parse_bbox("bbox", request.args.get("bbox")))
     return _geojson(feature_collection(
@@ -73,7 +74,7 @@ def station(station_id: str):
     a = current_atlas()
     rows = a.station(station_id)
     if rows is None:
-        abort(404, description=f"no station with id {station_id!r}")
+        abort(404, description=f"no station with id {shown(station_id)}")
     fc = feature_collection(rows, out_crs=parse_crs("out_crs", request.args.get("out_crs")))
     return _geojson({**fc["features"][0], "sample": a.is_sample})
 

@@ -50,10 +50,10 @@ def encode(body: bytes, name: str, quality: int = 11) -> tuple[bytes | None, byt
 
 def pick_encoding(gz: bytes | None, br: bytes | None) -> tuple[bytes | None, str | None]:
     """The smallest encoding this client accepts (brotli first), or (None, None)."""
-    accepted = request.headers.get("Accept-Encoding", "")
-    if br is not None and "br" in accepted:
+    accepted = request.accept_encodings  # q-values honoured: "gzip;q=0" refuses gzip
+    if br is not None and accepted.quality("br") > 0:
         return br, "br"
-    if gz is not None and "gzip" in accepted:
+    if gz is not None and accepted.quality("gzip") > 0:
         return gz, "gzip"
     return None, None
 

@@ -1,7 +1,7 @@
 """Slow work cannot starve fast work: at most N heavy computations run at once per worker.
 
 A question whose answer is cached is answered at once; a new heavy computation needs one of
-STATIONS_HEAVY_MAX slots (default 2 per worker process) and, when none is free, the request
+STATIONS_HEAVY_MAX slots (default 1 per worker process) and, when none is free, the request
 is answered 503 with Retry-After at once: never an unbounded queue of work whose clients
 may be long gone. The nearest-station path never takes a slot.
 """
@@ -25,7 +25,7 @@ def _slots() -> threading.BoundedSemaphore:
     if "heavy_slots" not in ext:
         with threading.Lock():
             ext.setdefault("heavy_slots", threading.BoundedSemaphore(
-                int(current_app.config.get("STATIONS_HEAVY_MAX", 2))))
+                int(current_app.config.get("STATIONS_HEAVY_MAX", 1))))
     return ext["heavy_slots"]
 
 

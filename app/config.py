@@ -34,5 +34,5 @@ def from_env() -> dict:
             os.environ.get("STATIONS_FRAME_ANCESTORS", "*")),
         "STATIONS_GRAPH_WALK": os.environ.get("STATIONS_GRAPH_WALK") or None,
         "STATIONS_GRAPH_BIKE": os.environ.get("STATIONS_GRAPH_BIKE") or None,
-        "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
+        "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 1),
     }

@@ -27,6 +27,7 @@ from geo.query import (
     QueryError,
     parse_choice,
     parse_coverage,
+    shown,
 )
 
 bp = Blueprint("embeds", __name__, url_prefix="/embed")
@@ -83,7 +84,7 @@ def coverage():
         if args.get("district"):
             codes = match_district(atlas.districts, args["district"])
             if not codes:
-                raise QueryError("district", f"unknown district {args['district']!r}")
+                raise QueryError("district", f"unknown district {shown(args['district'])}")
             w, s, e, n = atlas.districts[atlas.districts["code"].isin(codes)].total_bounds
             (x0, x1), (y0, y1) = from_wgs84([w, e], [s, n], DISPLAY_CRS[tiles])
             fit = [[float(y0), float(x0)], [float(y1), float(x1)]]
@@ -109,7 +110,7 @@ def station(station_id: str):
         return inline_error(exc)
     rows = atlas.station(station_id)
     if rows is None:
-        return inline_error(QueryError("id", f"no station with id {station_id!r}"), 404)
+        return inline_error(QueryError("id", f"no station with id {shown(station_id)}"), 404)
     st = rows.iloc[0].to_dict()  # a dict: in Jinja, a Series row would answer st.name itself
     now = local_time()
     crs = DISPLAY_CRS[tiles]

@@ -62,7 +62,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if _wants_json():
-            return jsonify(error=exc.description or exc.name), exc.code
+            resp = jsonify(error=exc.description or exc.name)
+            resp.status_code = exc.code
+            if getattr(exc, "valid_methods", None):  # 405: say what is allowed
+                resp.headers["Allow"] = ", ".join(exc.valid_methods)
+            return resp
         if exc.code is None or exc.code < 400:
             return exc
         return error_page(exc.code)

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from app import current_atlas
 from app.finder_state import STATE_PARAMS
 from app.i18n import STRINGS
-from geo.query import QueryError, parse_int
+from geo.query import QueryError, parse_int, shown
 
 bp = Blueprint("oembed", __name__)
 
@@ -39,19 +39,19 @@ def _embed_target(url: str) -> tuple[str, int, int, str]:
     """(iframe src, default width, height, title) for a page URL of this site."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or parts.netloc != request.host:
-        raise NotSupported(f"not a URL of this site: {url!r}")
+        raise NotSupported(f"not a URL of this site: {shown(url)}")
     query = MultiDict(parse_qsl(parts.query))
     lang = query.get("lang") if query.get("lang") in STRINGS else "zh"
     if parts.path.startswith(STATION_PREFIX):
         station_id = parts.path[len(STATION_PREFIX):]
         hit = current_atlas().station(station_id)
         if hit is None:
-            raise NotSupported(f"no station with id {station_id!r}")
+            raise NotSupported(f"no station with id {shown(station_id)}")
         src = url_for("embeds.station", station_id=station_id, _external=True)
         keep = [(k, v) for k, v in query.items(multi=True) if k in ("lang", "tiles")]
         return _with_query(src, keep), *STATION_SIZE, str(hit.iloc[0]["name"])
     if parts.path not in ROUTES:
-        raise NotSupported(f"no embeddable page at {parts.path!r}")
+        raise NotSupported(f"no embeddable page at {shown(parts.path)}")
     endpoint, allowed, width, height, title_key = ROUTES[parts.path]
     keep = [(k, v) for k, v in query.items(multi=True) if k in allowed]
     return (_with_query(url_for(endpoint, _external=True), keep), width, height,
@@ -68,7 +68,7 @@ def oembed():
     """oEmbed: 404 for URLs we cannot embed, 501 for formats other than JSON."""
     fmt = request.args.get("format", "json").lower()
     if fmt != "json":
-        return jsonify(error=f"format {fmt!r} is not implemented; use json"), 501
+        return jsonify(error=f"format {shown(fmt)} is not implemented; use json"), 501
     url = request.args.get("url", "").strip()
     if not url:
         raise QueryError("url", "url is required")

@@ -7,6 +7,7 @@ message and name the offending parameter.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,20 @@ from geo.nearest import StationFilter
 from geo.schema import AMENITIES, STATION_TYPES
 
 K_MAX = 50
+
+
+MAX_SHOWN = 100  # an error message quotes at most this much of the offending value
+YEARS = (2000, 2100)  # times outside these years are refused, not converted
+
+
+def shown(raw: object) -> str:
+    """The offending value for a message: quoted, and cut to MAX_SHOWN characters."""
+    text = str(raw)
+    return repr(text[:MAX_SHOWN] + ("…" if len(text) > MAX_SHOWN else ""))
+
+
+_ASCII_INT = re.compile(r"^[+-]?[0-9]+$")
+_ASCII_FLOAT = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
 class QueryError(ValueError):
@@ -44,12 +59,11 @@ def parse_float(param: str, raw: str | None, lo: float, hi: float) -> float:
     """A finite number within [lo, hi], or a QueryError naming the parameter."""
     if raw is None or str(raw).strip() == "":
         raise QueryError(param, f"{param} is required")
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise QueryError(param, f"{param} must be a number, got {raw!r}") from None
+    if not _ASCII_FLOAT.match(str(raw).strip()):  # float() would take "١٢" and "nan"
+        raise QueryError(param, f"{param} must be a number, got {shown(raw)}")
+    value = float(raw)
     if not math.isfinite(value) or not lo <= value <= hi:
-        raise QueryError(param, f"{param} must be between {lo:g} and {hi:g}, got {raw!r}")
+        raise QueryError(param, f"{param} must be between {lo:g} and {hi:g}, got {shown(raw)}")
     return value
 
 
@@ -57,10 +71,9 @@ def parse_int(param: str, raw: str | None, lo: int, hi: int, default: int) -> in
     """A whole number within [lo, hi]; the default when absent."""
     if raw is None or str(raw).strip() == "":
         return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise QueryError(param, f"{param} must be a whole number, got {raw!r}") from None
+    if not _ASCII_INT.match(str(raw).strip()):  # int() would take "١٢" and other scripts
+        raise QueryError(param, f"{param} must be a whole number, got {shown(raw)}")
+    value = int(str(raw).strip())
     if not lo <= value <= hi:
         raise QueryError(param, f"{param} must be between {lo} and {hi}, got {value}")
     return value
@@ -72,7 +85,7 @@ def parse_choice(param: str, raw: str | None, choices: tuple[str, ...]) -> str |
         return None
     value = str(raw).strip().lower()
     if value not in choices:
-        raise QueryError(param, f"unknown {param} {raw!r}: use one of {', '.join(choices)}")
+        raise QueryError(param, f"unknown {param} {shown(raw)}: use one of {', '.join(choices)}")
     return value
 
 
@@ -84,10 +97,14 @@ def parse_time(param: str, raw: str | None) -> datetime | None:
     if text.lower() == "now":
         return local_time()
     try:
-        return local_time(datetime.fromisoformat(text))
-    except ValueError:
+        at = local_time(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):  # 9999-12-31T23:59-14:00 overflows when shifted
         raise QueryError(param, f"{param} must be an ISO time like 2026-11-24T21:00 or 'now', "
-                                f"got {raw!r}") from None
+                                f"got {shown(raw)}") from None
+    if not YEARS[0] <= at.year < YEARS[1]:
+        raise QueryError(param, f"{param} must be between {YEARS[0]} and {YEARS[1]}, "
+                                f"got {shown(raw)}")
+    return at
 
 
 def parse_amenities(param: str, raws: list[str]) -> tuple[str, ...]:
@@ -95,7 +112,7 @@ def parse_amenities(param: str, raws: list[str]) -> tuple[str, ...]:
     names = [n.strip().lower() for raw in raws for n in str(raw).split(",") if n.strip()]
     for name in names:
         if name not in AMENITIES:
-            raise QueryError(param, f"unknown {param} {name!r}: use {', '.join(AMENITIES)}")
+            raise QueryError(param, f"unknown {param} {shown(name)}: use {', '.join(AMENITIES)}")
     return tuple(sorted(set(names), key=AMENITIES.index))
 
 
@@ -113,13 +130,14 @@ def parse_bbox(param: str, raw: str | None) -> tuple[float, float, float, float]
         return None
     parts = str(raw).split(",")
     if len(parts) != 4:
-        raise QueryError(param, f"{param} must be min_lng,min_lat,max_lng,max_lat, got {raw!r}")
+        raise QueryError(param,
+                         f"{param} must be min_lng,min_lat,max_lng,max_lat, got {shown(raw)}")
     w = parse_float(param, parts[0], -180, 180)
     s = parse_float(param, parts[1], -90, 90)
     e = parse_float(param, parts[2], -180, 180)
     n = parse_float(param, parts[3], -90, 90)
     if w > e or s > n:
-        raise QueryError(param, f"{param} must have min before max, got {raw!r}")
+        raise QueryError(param, f"{param} must have min before max, got {shown(raw)}")
     return w, s, e, n
 
 
@@ -158,11 +176,11 @@ def parse_weekday(param: str, raw: str | None, default: int) -> int:
     if raw is None or str(raw).strip() == "":
         return default
     text = str(raw).strip().lower()
-    if text.isdigit() and 0 <= int(text) <= 6:
+    if text.isascii() and text.isdigit() and 0 <= int(text) <= 6:
         return int(text)
     if text[:2] in WEEKDAY_NAMES and len(text) <= 3:
         return WEEKDAY_NAMES.index(text[:2])
-    raise QueryError(param, f"{param} must be 0-6 (Monday = 0) or mo..su, got {raw!r}")
+    raise QueryError(param, f"{param} must be 0-6 (Monday = 0) or mo..su, got {shown(raw)}")
 
 
 MIN_DENSITY_MAX = 1_000_000.0
