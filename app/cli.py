@@ -426,6 +426,8 @@ def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool
     if graph:
         env[f"STATIONS_GRAPH_{mode.upper()}"] = graph
     os.environ.update(env)
+    if not os.environ.get("STATIONS_DATA"):  # the embedded dataset is the sample
+        click.echo(SAMPLE_NOTE)
     if not dev:
         conf = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -434,8 +436,6 @@ def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool
     from app import create_app
 
     app = create_app()
-    if app.extensions["atlas"].is_sample:
-        click.echo(SAMPLE_NOTE)
     click.echo(f"serving on http://{host}:{port}/ (development server; Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, load_dotenv=False)
 

@@ -73,8 +73,11 @@ def cached(name: str, key, build, wait: bool = False):
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
-    with heavy_slot(wait=wait or threading.current_thread().name == "warm-day"):
-        value = build()
+    if threading.current_thread().name == "warm-day":  # the one background warm-up: no slot,
+        value = build()  # or the requests it warms for would be refused meanwhile
+    else:
+        with heavy_slot(wait=wait):
+            value = build()
     with _lock:
         cache[key] = value
         while len(cache) > CACHE_SIZE:

@@ -76,7 +76,7 @@ def test_table_output_has_header_and_rows():
 
 @pytest.mark.parametrize(("args", "fragment"), [
     (["--lat", "200", "--lng", "121"], "lat must be between -90 and 90"),
-    (["--lat", "nan", "--lng", "121"], "lat must be between"),
+    (["--lat", "nan", "--lng", "121"], "lat must be a number"),
     (["--lat", "abc", "--lng", "121"], "lat must be a number"),
     (["--lat", "31", "--lng", "121", "--type", "bus"], "unknown type 'bus'"),
     (["--lat", "31", "--lng", "121", "--k", "0"], "k must be between 1 and 50"),

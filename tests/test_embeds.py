@@ -104,7 +104,7 @@ def test_amap_tiles_embed_shows_the_view_in_gcj02(client):
     html = client.get("/embed/finder?lat=31.2304&lng=121.4737&tiles=amap").get_data(
         as_text=True)
     glon, glat = (float(v) for v in wgs84_to_gcj02(121.4737, 31.2304))
-    assert '"crs": "gcj02"' in html and f'"lat": {glat}' in html and f'"lng": {glon}' in html
+    assert '"crs":"gcj02"' in html and f'"lat":{glat}' in html and f'"lng":{glon}' in html
 
 
 @pytest.mark.parametrize("page", ["/", "/planner", "/embed/finder", "/embed/coverage",

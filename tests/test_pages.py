@@ -69,7 +69,7 @@ def test_amap_tiles_shift_everything_to_gcj02():
     app = create_app({"STATIONS_TILES": "amap"})
     client = app.test_client()
     html = client.get("/").get_data(as_text=True)
-    assert "autonavi.com" in html and '"crs": "gcj02"' in html
+    assert "autonavi.com" in html and '"crs":"gcj02"' in html
     cfg = _json.loads(re.search(r'<script id="cfg" type="application/json">(.*?)</script>',
                                 html, re.S).group(1))
     assert "out_crs=gcj02" in cfg["districts_url"] and "out_crs=gcj02" in cfg["api"]["pack"]
