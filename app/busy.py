@@ -1,9 +1,10 @@
 """Slow work cannot starve fast work: at most N heavy computations run at once per worker.
 
 A question whose answer is cached is answered at once; a new heavy computation needs one of
-STATIONS_HEAVY_MAX slots (default 1 per worker process) and, when none is free, the request
-is answered 503 with Retry-After at once: never an unbounded queue of work whose clients
-may be long gone. The nearest-station path never takes a slot.
+STATIONS_HEAVY_MAX slots (default 2 per worker process; a computation nested in another
+uses its slot) and, when none is free, the request is answered 503 with Retry-After at once:
+never an unbounded queue of work whose clients may be long gone. The nearest-station path
+never takes a slot.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from flask import current_app
 
 RETRY_AFTER_S = 2
+_held = threading.local()  # a computation nested in another one uses its slot
 
 
 class Busy(Exception):
@@ -25,17 +27,26 @@ def _slots() -> threading.BoundedSemaphore:
     if "heavy_slots" not in ext:
         with threading.Lock():
             ext.setdefault("heavy_slots", threading.BoundedSemaphore(
-                int(current_app.config.get("STATIONS_HEAVY_MAX", 1))))
+                int(current_app.config.get("STATIONS_HEAVY_MAX", 2))))
     return ext["heavy_slots"]
 
 
 @contextmanager
 def heavy_slot(wait: bool = False):
     """Hold a slot for one heavy computation; `wait` for background work, 503 otherwise."""
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
     slots = _slots()
     if not slots.acquire(blocking=wait):
         raise Busy("the server is busy with other heavy questions; retry in a few seconds")
+    _held.depth = 1
     try:
         yield
     finally:
+        _held.depth = 0
         slots.release()

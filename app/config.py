@@ -34,5 +34,6 @@ def from_env() -> dict:
             os.environ.get("STATIONS_FRAME_ANCESTORS", "*")),
         "STATIONS_GRAPH_WALK": os.environ.get("STATIONS_GRAPH_WALK") or None,
         "STATIONS_GRAPH_BIKE": os.environ.get("STATIONS_GRAPH_BIKE") or None,
-        "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 1),
+        "STATIONS_HSTS": os.environ.get("STATIONS_HSTS", "").lower() in ("1", "true", "yes"),
+        "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
     }

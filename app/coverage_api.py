@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
 from app.api import require_mode
-from app.busy import heavy_slot
+from app.busy import Busy, heavy_slot
 from geo.access import DEFAULT_MAX_PER_SEAT, station_load
 from geo.coords import from_wgs84, shift_geometries
 from geo.coverage import (
@@ -66,22 +66,40 @@ def _spec_from(type_: str | None, threshold_m: str | None, at: str | None,
 
 def cached(name: str, key, build, wait: bool = False):
     """A per-app LRU cache of CACHE_SIZE answers: repeated heavy questions are computed once,
-    and any number of distinct questions (times, thresholds) cannot grow memory. A new
-    computation needs a heavy slot (app/busy.py): none free is a 503, or a wait for `wait`."""
+    and any number of distinct questions (times, thresholds) cannot grow memory.
+
+    A question already being computed is waited for, not computed twice (the planner asks
+    for summary, gaps and curve of one question at once). A new computation needs a heavy
+    slot (app/busy.py): none free is a 503, or a wait for `wait` and the warm-up thread.
+    """
     cache: OrderedDict = current_app.extensions.setdefault(name, OrderedDict())
+    running: dict = current_app.extensions.setdefault(name + "_running", {})
     with _lock:
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
-    if threading.current_thread().name == "warm-day":  # the one background warm-up: no slot,
-        value = build()  # or the requests it warms for would be refused meanwhile
-    else:
-        with heavy_slot(wait=wait):
+        done = running.get(key)
+        mine = done is None
+        if mine:
+            done = running[key] = threading.Event()
+    if not mine:
+        done.wait(timeout=120)
+        with _lock:
+            if key in cache:
+                return cache[key]
+        raise Busy("the same question is still being computed; retry in a few seconds")
+    try:
+        background = threading.current_thread().name == "warm-day"
+        with heavy_slot(wait=wait or background):
             value = build()
-    with _lock:
-        cache[key] = value
-        while len(cache) > CACHE_SIZE:
-            cache.popitem(last=False)
+        with _lock:
+            cache[key] = value
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+    finally:
+        with _lock:
+            running.pop(key, None)
+        done.set()
     return value
 
 

@@ -95,6 +95,9 @@ def page_factory(browser):
     contexts = []
 
     def make(width: int = 360, height: int = 780, **context_args) -> PageWatch:
+        # Playwright's wait_for_function evaluates strings, which the pages' CSP forbids:
+        # tests bypass it, except tests/test_browser_csp.py, which checks the policy itself
+        context_args.setdefault("bypass_csp", True)
         ctx = browser.new_context(viewport={"width": width, "height": height},
                                   **context_args)
         contexts.append(ctx)

@@ -10,12 +10,18 @@ import pytest
 from app import create_app
 
 
+def directive(r, name: str) -> str:
+    """One directive of the response's Content-Security-Policy."""
+    parts = [p.strip() for p in r.headers["Content-Security-Policy"].split(";")]
+    return next(p for p in parts if p.startswith(name + " "))
+
+
 @pytest.mark.parametrize("path", ["/embed/finder", "/embed/finder?lat=31.23&lng=121.47&k=3",
                                   "/embed/coverage?type=health", "/embed/station/relay-0001",
                                   "/embed/finder?lat=999"])
 def test_embed_routes_may_be_framed_by_anyone_by_default(client, path):
     r = client.get(path)
-    assert r.headers["Content-Security-Policy"] == "frame-ancestors *"
+    assert directive(r, "frame-ancestors") == "frame-ancestors *"
     assert "X-Frame-Options" not in r.headers
 
 
@@ -23,7 +29,7 @@ def test_embed_routes_may_be_framed_by_anyone_by_default(client, path):
                                   "/static/app.css"])
 def test_other_routes_are_same_origin_only(client, path):
     r = client.get(path)
-    assert r.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert directive(r, "frame-ancestors") == "frame-ancestors 'self'"
     assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
@@ -32,8 +38,7 @@ def test_frame_ancestors_is_configurable_and_validated(monkeypatch):
     app = create_app({"STATIONS_TILES": "none",
                       "STATIONS_FRAME_ANCESTORS": "https://union.example.org 'self'"})
     r = app.test_client().get("/embed/finder")
-    assert r.headers["Content-Security-Policy"] == \
-        "frame-ancestors https://union.example.org 'self'"
+    assert directive(r, "frame-ancestors") == "frame-ancestors https://union.example.org 'self'"
     monkeypatch.setenv("STATIONS_FRAME_ANCESTORS", "https://a.example; script-src *")
     with pytest.raises(ValueError, match="STATIONS_FRAME_ANCESTORS"):
         create_app({"STATIONS_TILES": "none"})
@@ -169,3 +174,25 @@ def test_snippet_button_on_full_pages_only(client):
     assert 'id="embed-open"' in client.get("/").get_data(as_text=True)
     assert 'id="embed-open"' in client.get("/planner").get_data(as_text=True)
     assert 'id="embed-open"' not in client.get("/embed/finder").get_data(as_text=True)
+
+
+def test_content_security_policy_restricts_scripts_to_self_and_this_pages_nonce(client):
+    import re
+
+    r = client.get("/")
+    script = directive(r, "script-src")
+    nonce = re.search(r"'nonce-([^']+)'", script).group(1)
+    assert script == f"script-src 'self' 'nonce-{nonce}'"
+    html = r.get_data(as_text=True)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    executable = [a for a in inline if "application/json" not in a]
+    assert executable and all(f'nonce="{nonce}"' in a for a in executable)
+    assert client.get("/").headers["Content-Security-Policy"] != r.headers[
+        "Content-Security-Policy"]  # a fresh nonce per response
+    assert directive(r, "connect-src") == "connect-src 'self'"
+    assert r.headers["Permissions-Policy"].startswith("geolocation=(self)")
+    osm = create_app({"STATIONS_TILES": "osm"}).test_client().get("/")
+    assert "https://tile.openstreetmap.org" in directive(osm, "img-src")
+    amap = create_app({"STATIONS_TILES": "amap", "STATIONS_HSTS": True}).test_client().get("/")
+    assert "https://*.is.autonavi.com" in directive(amap, "img-src")
+    assert amap.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -17,11 +17,20 @@ window.UI = (function () {
     }
     return body;
   }
+  // 503 means "busy with heavy questions, retry": wait as the server asks, up to 3 times.
+  async function patient(request) {
+    for (let attempt = 0; ; attempt++) {
+      const resp = await request();
+      if (resp.status !== 503 || attempt >= 3) return answer(resp);
+      const wait = Number(resp.headers.get("Retry-After")) || 2;
+      await new Promise((ok) => setTimeout(ok, wait * 1000));
+    }
+  }
   async function getJSON(url) {
-    return answer(await fetch(url, { headers: { Accept: "application/json" } }));
+    return patient(() => fetch(url, { headers: { Accept: "application/json" } }));
   }
   async function postJSON(url, data) {
-    return answer(await fetch(url, { method: "POST", body: JSON.stringify(data),
+    return patient(() => fetch(url, { method: "POST", body: JSON.stringify(data),
       headers: { Accept: "application/json", "Content-Type": "application/json" } }));
   }
   // The page's config (JSON in #cfg) and its folium map object.
