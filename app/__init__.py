@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
         errors,
         frame_policy,
         health,
+        limits,
         oembed,
         offline,
         openapi,
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         validate_api,
     )
 
+    limits.register(app, [coverage_api.bp, planner_api.bp, validate_api.bp])
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)

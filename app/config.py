@@ -35,5 +35,7 @@ def from_env() -> dict:
         "STATIONS_GRAPH_WALK": os.environ.get("STATIONS_GRAPH_WALK") or None,
         "STATIONS_GRAPH_BIKE": os.environ.get("STATIONS_GRAPH_BIKE") or None,
         "STATIONS_HSTS": os.environ.get("STATIONS_HSTS", "").lower() in ("1", "true", "yes"),
+        "STATIONS_RATE_LIMIT": os.environ.get("STATIONS_RATE_LIMIT") or "600 per minute",
+        "STATIONS_RATE_STORAGE": os.environ.get("STATIONS_RATE_STORAGE") or "memory://",
         "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
     }

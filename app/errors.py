@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.busy import RETRY_AFTER_S, Busy
 from app.i18n import STRINGS, current_lang
+from app.limits import retry_after_s
 from geo.query import QueryError
 
 
@@ -62,8 +63,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if _wants_json():
-            resp = jsonify(error=exc.description or exc.name)
+            message = exc.description or exc.name
+            if exc.code == 429:
+                message = (f"too many heavy requests from this address (the limit is "
+                           f"{message}); retry after the Retry-After seconds")
+            resp = jsonify(error=message)
             resp.status_code = exc.code
+            if exc.code == 429:
+                resp.headers["Retry-After"] = str(retry_after_s())
             if getattr(exc, "valid_methods", None):  # 405: say what is allowed
                 resp.headers["Allow"] = ", ".join(exc.valid_methods)
             return resp

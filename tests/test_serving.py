@@ -77,3 +77,19 @@ def test_heavy_work_beyond_the_slots_is_503_with_retry_after_and_cached_answers_
     finally:
         slots.release()
     assert client.get("/api/gaps?type=relay&threshold_m=777&limit=3").status_code == 200
+
+
+def test_heavy_routes_are_rate_limited_per_address_with_429_json():
+    from app import create_app
+
+    app = create_app({"STATIONS_TILES": "none", "STATIONS_RATE_LIMIT": "3 per minute"})
+    client = app.test_client()
+    codes = [client.get("/api/coverage?type=relay").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    r = client.get("/api/gaps?type=relay&limit=2")
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert "too many heavy requests" in r.get_json()["error"]
+    # the courier's path and other addresses are not limited
+    assert client.get("/api/nearest?lat=31.2&lng=121.4").status_code == 200
+    other = client.get("/api/coverage?type=relay", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 200

@@ -1,0 +1,38 @@
+"""Rate limits per client address on the heavy routes (Flask-Limiter, in memory by default).
+
+STATIONS_RATE_LIMIT (default "600 per minute") applies per address to coverage, gaps, the
+hourly curve, cells, service areas, plans, scenarios, station load and list checks; the
+nearest-station path and the pages are not limited. STATIONS_RATE_STORAGE may point at a
+shared store (e.g. redis://host:6379) so that every worker and server counts together; with
+the in-memory default each worker counts alone. Behind a proxy, run the app with Werkzeug's
+ProxyFix so the client address is the real one. Over the limit: 429 JSON with Retry-After.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+
+def _heavy_limit() -> str:
+    return current_app.config["STATIONS_RATE_LIMIT"]
+
+
+def register(app: Flask, heavy_blueprints) -> Limiter:
+    """One limiter per app (tests build many apps), limiting the heavy blueprints."""
+    app.config.setdefault("RATELIMIT_ENABLED", not app.config.get("TESTING", False))
+    limiter = Limiter(get_remote_address, app=app,
+                      storage_uri=app.config["STATIONS_RATE_STORAGE"])
+    for bp in heavy_blueprints:  # one counter per address across every heavy route
+        limiter.shared_limit(_heavy_limit, scope="heavy")(bp)
+    app.extensions["rate_limiter"] = limiter
+    return limiter
+
+
+def retry_after_s() -> int:
+    """Seconds until the current address's heavy window resets (for a 429's Retry-After)."""
+    import time
+
+    limit = current_app.extensions["rate_limiter"].current_limit
+    return max(1, int(limit.reset_at - time.time()) + 1) if limit else 60
