@@ -132,6 +132,16 @@ def wrk(port: int, lua: str, seconds: int, conns: int, threads: int = 2) -> dict
     return res
 
 
+def startup() -> tuple[float, float]:
+    """create_app() on the embedded dataset in a fresh interpreter: (imports + app, app only)."""
+    code = ("import time; t0 = time.perf_counter(); from app import create_app; "
+            "t1 = time.perf_counter(); create_app({'STATIONS_TILES': 'none'}); "
+            "t2 = time.perf_counter(); print(t2 - t0, t2 - t1)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
 def row(name: str, r: dict) -> str:
     return (f"{name:46s} {r['rps']:9.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
             f"{r['errors']:6d} {r['non2xx']:6d}")
@@ -141,6 +151,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=10)
     args = ap.parse_args()
+    with_imports, app_only = min(startup() for _ in range(3))
+    print(f"start-up: create_app() {app_only:.2f} s ({with_imports:.2f} s with imports; "
+          "goal < 1.5 s)\n")
     print(f"{'case':46s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>6s} "
           f"{'non2xx':>6s}")
     with tempfile.TemporaryDirectory() as tmp:
