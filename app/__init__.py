@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app import (
         api,
         assets,
+        busy,
         compression,
         coverage_api,
         embeds,
@@ -58,7 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
         validate_api,
     )
 
-    limits.register(app, [coverage_api.bp, planner_api.bp, validate_api.bp])
+    heavy = [coverage_api.bp, planner_api.bp, validate_api.bp]
+    limits.register(app, heavy)
+    busy.register(app, heavy)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
-from flask import current_app
+from flask import current_app, g
 
 RETRY_AFTER_S = 2
 _held = threading.local()  # a computation nested in another one uses its slot
@@ -50,3 +50,32 @@ def heavy_slot(wait: bool = False):
     finally:
         _held.depth = 0
         slots.release()
+
+
+def _gate() -> threading.BoundedSemaphore:
+    ext = current_app.extensions
+    if "heavy_gate" not in ext:
+        with threading.Lock():
+            ext.setdefault("heavy_gate", threading.BoundedSemaphore(
+                int(current_app.config.get("STATIONS_HEAVY_REQUESTS", 3))))
+    return ext["heavy_gate"]
+
+
+def enter_heavy_route() -> None:
+    """Before a heavy route: at most STATIONS_HEAVY_REQUESTS of them in a worker at once
+    (computing, waiting for a shared computation, or sending a cached answer), so the
+    worker's other threads stay free for the nearest-station path. Beyond: 503 at once."""
+    if not _gate().acquire(blocking=False):
+        raise Busy("the server is busy with other heavy questions; retry in a few seconds")
+    g.heavy_gate = True
+
+
+def leave_heavy_route(_exc=None) -> None:
+    if g.pop("heavy_gate", False):
+        _gate().release()
+
+
+def register(app, heavy_blueprints) -> None:
+    for bp in heavy_blueprints:
+        bp.before_request(enter_heavy_route)
+    app.teardown_request(leave_heavy_route)
