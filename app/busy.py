@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 RETRY_AFTER_S = 2
 _held = threading.local()  # a computation nested in another one uses its slot
@@ -76,6 +76,12 @@ def leave_heavy_route(_exc=None) -> None:
 
 
 def register(app, heavy_blueprints) -> None:
-    for bp in heavy_blueprints:
-        bp.before_request(enter_heavy_route)
+    """Gate the heavy blueprints' routes (checked per app: blueprints are shared by apps)."""
+    names = frozenset(bp.name for bp in heavy_blueprints)
+
+    def gate() -> None:
+        if request.blueprint in names:
+            enter_heavy_route()
+
+    app.before_request(gate)
     app.teardown_request(leave_heavy_route)

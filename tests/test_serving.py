@@ -93,3 +93,22 @@ def test_heavy_routes_are_rate_limited_per_address_with_429_json():
     assert client.get("/api/nearest?lat=31.2&lng=121.4").status_code == 200
     other = client.get("/api/coverage?type=relay", environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 200
+
+
+def test_heavy_routes_beyond_the_gate_are_refused_while_nearest_flows():
+    from app import create_app
+    from app.busy import _gate
+
+    app = create_app({"STATIONS_TILES": "none", "STATIONS_HEAVY_REQUESTS": 1})
+    client = app.test_client()
+    assert client.get("/api/coverage?type=relay").status_code == 200
+    with app.app_context():
+        gate = _gate()
+    assert gate.acquire(blocking=False)  # another heavy request is in progress
+    try:
+        r = client.get("/api/coverage?type=relay")  # even a cached answer waits its turn
+        assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+        assert client.get("/api/nearest?lat=31.2&lng=121.4").status_code == 200
+    finally:
+        gate.release()
+    assert client.get("/api/coverage?type=relay").status_code == 200
