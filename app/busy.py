@@ -22,13 +22,22 @@ class Busy(Exception):
     """Every heavy slot is taken: the client should retry shortly."""
 
 
-def _slots() -> threading.BoundedSemaphore:
+_create = threading.Lock()
+
+
+def _semaphore(name: str, setting: str, default: int) -> threading.BoundedSemaphore:
+    """A per-app semaphore sized by a setting, created on first use."""
     ext = current_app.extensions
-    if "heavy_slots" not in ext:
-        with threading.Lock():
-            ext.setdefault("heavy_slots", threading.BoundedSemaphore(
-                int(current_app.config.get("STATIONS_HEAVY_MAX", 2))))
-    return ext["heavy_slots"]
+    with _create:
+        if name not in ext:
+            ext[name] = threading.BoundedSemaphore(int(current_app.config.get(setting,
+                                                                              default)))
+    return ext[name]
+
+
+def _slots() -> threading.BoundedSemaphore:
+    """Heavy computations running in this worker."""
+    return _semaphore("heavy_slots", "STATIONS_HEAVY_MAX", 2)
 
 
 @contextmanager
@@ -53,12 +62,8 @@ def heavy_slot(wait: bool = False):
 
 
 def _gate() -> threading.BoundedSemaphore:
-    ext = current_app.extensions
-    if "heavy_gate" not in ext:
-        with threading.Lock():
-            ext.setdefault("heavy_gate", threading.BoundedSemaphore(
-                int(current_app.config.get("STATIONS_HEAVY_REQUESTS", 3))))
-    return ext["heavy_gate"]
+    """Heavy-route requests in progress in this worker."""
+    return _semaphore("heavy_gate", "STATIONS_HEAVY_REQUESTS", 3)
 
 
 def enter_heavy_route() -> None:
