@@ -10,7 +10,7 @@ ProxyFix so the client address is the real one. Over the limit: 429 JSON with Re
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -26,6 +26,12 @@ def register(app: Flask, heavy_blueprints) -> Limiter:
                       storage_uri=app.config["STATIONS_RATE_STORAGE"])
     for bp in heavy_blueprints:  # one counter per address across every heavy route
         limiter.shared_limit(_heavy_limit, scope="heavy")(bp)
+    names = frozenset(bp.name for bp in heavy_blueprints)
+
+    @limiter.request_filter
+    def _not_heavy() -> bool:  # the courier's path skips the limiter's bookkeeping
+        return request.blueprint not in names
+
     app.extensions["rate_limiter"] = limiter
     return limiter
 

@@ -16,6 +16,7 @@ SOURCE = "worker-stations"
 AMAP_MODES = {"walk": "walk", "ebike": "ride"}
 BAIDU_MODES = {"walk": "walking", "ebike": "riding"}
 BAIDU_REGION = "上海"
+_REGION = quote_plus(BAIDU_REGION)
 
 
 def _clean(name: str) -> str:
@@ -57,7 +58,7 @@ def baidu_encoded(target: str, mode: str, origin: str | None) -> str:
     """A Baidu directions URL from encoded parts."""
     start = f"&origin={origin}" if origin else ""
     return (f"{BAIDU_URL}?destination={target}{start}&mode={BAIDU_MODES[mode]}"
-            f"&coord_type=bd09ll&region={quote_plus(BAIDU_REGION)}&output=html&src={SOURCE}")
+            f"&coord_type=bd09ll&region={_REGION}&output=html&src={SOURCE}")
 
 
 def amap_link(glon: float, glat: float, name: str, mode: str = "ebike",
