@@ -32,7 +32,9 @@ OUT_CRS = _q("out_crs", "Datum of output coordinates, for drawing on Chinese bas
              {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"})
 CRS = _q("crs", "Datum of lat/lng.", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"],
                                       "default": "wgs84"})
-MODE = _q("mode", "Distance: straight line, or along a loaded street network.",
+MODE = _q("mode", "Distance: straight line, or along a street network; walk and bike need "
+               "that mode's graph loaded by the server (STATIONS_GRAPH_WALK / _BIKE), else "
+               "the answer is a 400 naming `mode`.",
           {"type": "string", "enum": list(DISTANCE_MODES), "default": "straight"})
 THRESHOLD = _q("threshold_m", "Service distance in metres (default: relay 1000, health 3000, "
                "fitness 2000).", {"type": "number", "minimum": THRESHOLD_RANGE_M[0],
@@ -70,6 +72,80 @@ SCENARIO_BODY = {"type": "object", "properties": {
     "out_crs": {**OUT_CRS["schema"], "description": "Datum of the returned gap zones "
                                                     "(simplified for drawing unless wgs84)."}}}
 
+def _n(schema: dict) -> dict:
+    """Nullable."""
+    return {**schema, "nullable": True}
+
+
+STR, NUM, INT = {"type": "string"}, {"type": "number"}, {"type": "integer"}
+POINT = {"type": "object", "required": ["type", "coordinates"], "properties": {
+    "type": {"type": "string", "enum": ["Point"]},
+    "coordinates": {"type": "array", "items": NUM, "minItems": 2, "maxItems": 2}}}
+STATION_PROPS = {
+    "id": {"type": "string", "pattern": "^[A-Za-z0-9._-]+$"}, "name": STR,
+    "type": {"type": "string", "enum": list(STATION_TYPES)}, "district": STR,
+    "district_code": {"type": "string", "pattern": "^[0-9]{6}$"}, "address": _n(STR),
+    "host": _n(STR), "opening_hours": STR,
+    "amenities": {"type": "array", "items": {"type": "string", "enum": list(AMENITIES)}},
+    "phone": _n(STR), "capacity": _n({"type": "integer", "minimum": 0}), "source": _n(STR)}
+NEAREST_PROPS = {
+    **STATION_PROPS, "distance_m": {"type": "number", "minimum": 0},
+    "bearing_deg": {"type": "number", "minimum": 0, "maximum": 360},
+    "walk_min": {"type": "number", "minimum": 0}, "ebike_min": {"type": "number", "minimum": 0},
+    "open": {"type": "boolean"}, "closes_at": _n(STR), "opens_at": _n(STR),
+    "nav": {"type": "object", "required": ["amap", "amap_walk", "baidu", "baidu_walk"],
+            "properties": {k: {"type": "string", "format": "uri"}
+                           for k in ("amap", "amap_walk", "baidu", "baidu_walk")}},
+    "route": _n({"type": "object"})}
+
+
+def _feature(props: dict, required: list[str]) -> dict:
+    return {"type": "object", "required": ["type", "id", "geometry", "properties"],
+            "properties": {"type": {"type": "string", "enum": ["Feature"]}, "id": STR,
+                           "geometry": POINT,
+                           "properties": {"type": "object", "required": required,
+                                          "properties": props}}}
+
+
+def _collection(feature: dict, **top: dict) -> dict:
+    return {"type": "object", "required": ["type", "features", *top],
+            "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                           "features": {"type": "array", "items": feature}, **top}}
+
+
+STATIONS_FC = _collection(_feature(STATION_PROPS, ["id"]), sample={"type": "boolean"},
+                          count=INT)
+NEAREST_FC = _collection(
+    _feature(NEAREST_PROPS, ["id", "name", "type", "distance_m", "open", "nav"]),
+    distance_kind={"type": "string", "enum": ["straight", "network"]},
+    origin={"type": "array", "items": NUM, "minItems": 2, "maxItems": 2},
+    at=STR, sample={"type": "boolean"})
+SUMMARY = {"type": "object", "required": ["workers", "covered", "uncovered", "share_covered"],
+           "properties": {"workers": {"type": "integer", "minimum": 0},
+                          "covered": {"type": "integer", "minimum": 0},
+                          "uncovered": {"type": "integer", "minimum": 0},
+                          "share_covered": _n({"type": "number", "minimum": 0, "maximum": 1}),
+                          "mean_distance_m": _n(NUM), "p90_distance_m": _n(NUM),
+                          "stations_usable": INT}}
+COVERAGE_OUT = {"type": "object", "required": ["summary", "districts"], "properties": {
+    "summary": SUMMARY, "districts": {"type": "array", "items": {
+        "type": "object", "required": ["code", "workers", "covered", "share_covered"],
+        "properties": {"code": {"type": "string", "pattern": "^[0-9]{6}$"},
+                       "workers": INT, "covered": INT, "share_covered": _n(NUM)}}}}}
+HOURLY_OUT = {"type": "object", "required": ["hours", "workers"], "properties": {
+    "workers": INT, "hours": {"type": "array", "minItems": 24, "maxItems": 24, "items": {
+        "type": "object", "required": ["hour", "covered", "share_covered"],
+        "properties": {"hour": {"type": "integer", "minimum": 0, "maximum": 23},
+                       "covered": INT, "share_covered": _n(NUM)}}}}}
+
+
+def _ok(schema: dict, media: str = "application/json", **downloads: str) -> dict:
+    """A 200 answer with its schema, plus the download media types it may answer with."""
+    content = {media: {"schema": schema}}
+    content |= {m: {"schema": {"type": "string", "format": "binary"}} for m in downloads.values()}
+    return {"description": "OK", "content": content}
+
+
 ERROR = {"description": "A bad parameter: `error` says what is wrong, `param` names it.",
          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 GEOJSON = {"description": "GeoJSON (WGS-84 unless out_crs says otherwise).",
@@ -98,9 +174,11 @@ def document() -> dict:
                 TYPE, _q("district", "Code (310101), Chinese or English name.",
                          {"type": "string"}), AMENITY, OPEN_AT, BBOX,
                 _q("fields", "Comma-separated properties to keep (small map layers).",
-                   {"type": "string"}), OUT_CRS], GEOJSON),
+                   {"type": "string"}), OUT_CRS], _ok(STATIONS_FC, "application/geo+json")),
             "/api/stations/{station_id}": {"get": {
-                "summary": "One station", "responses": {"200": GEOJSON, "404": ERROR},
+                "summary": "One station", "responses": {
+                    "200": _ok(_feature(STATION_PROPS, ["id", "name", "type"]),
+                               "application/geo+json"), "400": ERROR, "404": ERROR},
                 "parameters": [{"name": "station_id", "in": "path", "required": True,
                                 "schema": {"type": "string"}}, OUT_CRS]}},
             "/api/nearest": _get("The k nearest usable stations to a point", [
@@ -111,7 +189,7 @@ def document() -> dict:
                                       "default": 5}), AMENITY, OPEN_AT, MODE, OUT_CRS,
                 _q("lang", "Language of the start label in navigation links.",
                    {"type": "string", "enum": ["zh", "en"]})],
-                GEOJSON),
+                _ok(NEAREST_FC, "application/geo+json")),
             "/api/search": _get("Find a place, district, station, typed coordinates (each datum "
                                 "offered) or a pasted Amap / Baidu link", [
                 _q("q", "What to find.", {"type": "string", "maxLength": 2000}, True),
@@ -128,10 +206,13 @@ def document() -> dict:
                    {"type": "string"})], GEOJSON),
             "/api/coverage": _get("Coverage summary and per-district table", [
                 *COVERAGE, _q("format", "json, or csv to download the district table.",
-                              {"type": "string", "enum": ["json", "csv"]})], JSON),
+                              {"type": "string", "enum": ["json", "csv"]})],
+                _ok(COVERAGE_OUT, csv="text/csv")),
             "/api/coverage/hourly": _get("Coverage at each hour of a weekday", [
                 *[p for p in COVERAGE if p["name"] != "at"],
-                _q("weekday", "0-6 (Monday = 0) or mo..su.", {"type": "string"})], JSON),
+                _q("weekday", "0-6 (Monday = 0) or mo..su.",
+                   {"type": "string", "pattern": "^([0-6]|mo|tu|we|th|fr|sa|su)$"})],
+                _ok(HOURLY_OUT)),
             "/api/gaps": _get("Ranked gap zones: station-sized (group=site) or connected", [
                 *COVERAGE, MIN_DENSITY,
                 _q("group", "site: the uncovered dense cells one new station would serve, "
@@ -145,14 +226,17 @@ def document() -> dict:
                    {"type": "string", "enum": ["0", "1"]}),
                 _q("download", "1: send as an attachment.", {"type": "string",
                                                              "enum": ["0", "1"]}),
-                OUT_CRS], GEOJSON),
+                OUT_CRS], _ok({"type": "object"}, "application/geo+json", csv="text/csv",
+                              gpkg="application/geopackage+sqlite3")),
             "/api/coverage/cells": _get("Demand cells in a box (at most 6,000)",
                                         [_q("bbox", BBOX["description"], {"type": "string"},
                                             True), *COVERAGE, OUT_CRS], GEOJSON),
             "/api/service-areas": _get("Station catchments along the street network",
                                        [*COVERAGE, OUT_CRS], GEOJSON),
             "/api/plan": {**_get("Where to add k stations (or which closed stations to "
-                                 "keep open): maximal covering", PLAN, JSON),
+                                 "keep open): maximal covering", PLAN,
+                                 _ok({"type": "object"}, geojson="application/geo+json",
+                                     csv="text/csv")),
                           "post": {"summary": "The same, with candidate points uploaded",
                                    "requestBody": {"required": True, "content": {
                                        "application/json": {"schema": PLAN_BODY}}},
@@ -182,7 +266,7 @@ def document() -> dict:
                    {"type": "string", "enum": list(DECAYS), "default": "none"}),
                 _q("max_per_seat", "Workers in reach per seat above which a station is "
                                    "overloaded (default: relay 500, health 5000, fitness 1200).",
-                   {"type": "number", "minimum": 1})], GEOJSON),
+                   {"type": "number", "minimum": 1, "maximum": 1e9})], GEOJSON),
             "/api/openapi.json": {"get": {"summary": "This document",
                                           "responses": {"200": JSON}}},
         },

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 
 def test_every_api_route_is_documented(app, client):
     doc = client.get("/api/openapi.json").get_json()
@@ -39,3 +41,45 @@ def test_error_schema_matches_real_errors(client):
     required = doc["components"]["schemas"]["Error"]["required"]
     body = client.get("/api/nearest?lat=x&lng=1").get_json()
     assert set(required) <= set(body) and body["param"] == "lat"
+
+
+def _json_schema(schema):
+    """OpenAPI 3.0 to JSON Schema for validation: `nullable: true` becomes a null type."""
+    if isinstance(schema, dict):
+        out = {k: _json_schema(v) for k, v in schema.items() if k != "nullable"}
+        if schema.get("nullable") and "type" in schema:
+            out["type"] = [schema["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        return out
+    if isinstance(schema, list):
+        return [_json_schema(v) for v in schema]
+    return schema
+
+
+@pytest.mark.parametrize("path, url, media", [
+    ("/api/nearest", "/api/nearest?lat=31.2304&lng=121.4737&k=8&open_at=now",
+     "application/geo+json"),
+    ("/api/nearest", "/api/nearest?lat=31.2&lng=121.4&out_crs=gcj02&type=health&lang=en",
+     "application/geo+json"),
+    ("/api/stations", "/api/stations?type=fitness", "application/geo+json"),
+    ("/api/stations/{station_id}", "/api/stations/relay-0007", "application/geo+json"),
+    ("/api/coverage", "/api/coverage?type=relay", "application/json"),
+    ("/api/coverage/hourly", "/api/coverage/hourly?type=health&weekday=sa",
+     "application/json")])
+def test_real_answers_conform_to_their_documented_schemas(client, path, url, media):
+    import jsonschema
+
+    doc = client.get("/api/openapi.json").get_json()
+    schema = doc["paths"][path]["get"]["responses"]["200"]["content"][media]["schema"]
+    assert schema != {"type": "object"}  # a real description, not a placeholder
+    body = client.get(url).get_json()
+    jsonschema.validate(body, _json_schema(schema))
+    if "features" in body:
+        broken = {**body, "features": [{"type": "Feature"}]}
+    elif "geometry" in body:
+        broken = {k: v for k, v in body.items() if k != "geometry"}
+    else:
+        broken = {**body, "summary" if "summary" in body else "hours": None}
+    with pytest.raises(jsonschema.ValidationError):  # the schema can tell wrong from right
+        jsonschema.validate(broken, _json_schema(schema))
