@@ -96,8 +96,8 @@ def test_cells_appear_when_zoomed_in(live_server, page_factory):
     w = open_planner(page_factory, base)
     with w.page.expect_response(lambda r: "/api/coverage/cells" in r.url,
                                 timeout=90_000) as resp:  # slow while the hours warm up
-        w.page.evaluate("window[JSON.parse(document.getElementById('cfg').textContent).map]"
-                        ".setView([31.2304, 121.4737], 15)")
+        w.page.evaluate("() => { window[JSON.parse(document.getElementById('cfg')"
+                        ".textContent).map].setView([31.2304, 121.4737], 15); }")
     assert resp.value.status == 200 and resp.value.json()["count"] > 0
     assert w.problems == []
 
