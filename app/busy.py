@@ -63,11 +63,11 @@ def heavy_slot(wait: bool = False):
 
 def _gate() -> threading.BoundedSemaphore:
     """Heavy-route requests in progress in this worker."""
-    return _semaphore("heavy_gate", "STATIONS_HEAVY_REQUESTS", 3)
+    return _semaphore("heavy_gate", "STATIONS_HEAVY_REQUESTS", 6)
 
 
 def enter_heavy_route() -> None:
-    """Before a heavy route: at most STATIONS_HEAVY_REQUESTS of them in a worker at once
+    """Before a heavy route: at most STATIONS_HEAVY_REQUESTS (6) of them in a worker at once
     (computing, waiting for a shared computation, or sending a cached answer), so the
     worker's other threads stay free for the nearest-station path. Beyond: 503 at once."""
     if not _gate().acquire(blocking=False):

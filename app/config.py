@@ -37,6 +37,6 @@ def from_env() -> dict:
         "STATIONS_HSTS": os.environ.get("STATIONS_HSTS", "").lower() in ("1", "true", "yes"),
         "STATIONS_RATE_LIMIT": os.environ.get("STATIONS_RATE_LIMIT") or "600 per minute",
         "STATIONS_RATE_STORAGE": os.environ.get("STATIONS_RATE_STORAGE") or "memory://",
-        "STATIONS_HEAVY_REQUESTS": int(os.environ.get("STATIONS_HEAVY_REQUESTS") or 3),
+        "STATIONS_HEAVY_REQUESTS": int(os.environ.get("STATIONS_HEAVY_REQUESTS") or 6),
         "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
     }
