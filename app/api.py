@@ -13,7 +13,13 @@ from geo.atlas import Atlas
 from geo.coords import from_wgs84
 from geo.districts import display_geojson, match_district
 from geo.features import STATION_PROPERTIES, feature_collection
-from geo.finder import find_nearest, select_stations, unreachable, within_reach
+from geo.finder import (
+    answer_top,
+    find_nearest,
+    select_stations,
+    unreachable,
+    within_reach,
+)
 from geo.hours import local_time
 from geo.navigation import nav_links
 from geo.network import NetworkError
@@ -97,15 +103,9 @@ def nearest():
     rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat), lang)
                    for r in rows.itertuples()]
     olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
-    top = {"distance_kind": "straight" if q.mode == "straight" else "network",
-           "mode": q.mode, "sample": a.is_sample, "origin": [round(olon, 7), round(olat, 7)],
-           "at": q.at.isoformat(timespec="minutes")}
-    cut_off = unreachable(a, q) if rows.empty else None
-    if cut_off:
-        top["note"], top["note_code"] = cut_off["text"], cut_off["code"]
-    if far:
-        top["note"], top["note_code"], top["note_km"] = far["text"], far["code"], far["km"]
-    return _geojson(feature_collection(rows, out_crs=out_crs, **top))
+    note = far or (unreachable(a, q) if rows.empty else None)
+    return _geojson(feature_collection(rows, out_crs=out_crs,
+                                       **answer_top(q, (olon, olat), a.is_sample, note)))
 
 
 def pack_version(a: Atlas) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 from app.progress import DelayedProgress
 from geo.atlas import Atlas
 from geo.features import feature_collection
-from geo.finder import find_nearest, unreachable, within_reach
+from geo.finder import answer_top, find_nearest, unreachable, within_reach
 from geo.query import QueryError, parse_nearest
 from geo.schema import SERVES
 from geo.stations import StationFileError
@@ -133,12 +133,8 @@ def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None,
     atlas = _atlas(ctx, graph, mode)
     rows, far = within_reach(find_nearest(atlas, q))
     far = (unreachable(atlas, q) if rows.empty else None) or far
-    kind = "network" if graph else "straight"
     if as_json:
-        fc = feature_collection(rows, distance_kind=kind, mode=q.mode, sample=atlas.is_sample,
-                                origin=[round(q.lon, 7), round(q.lat, 7)],
-                                at=q.at.isoformat(timespec="minutes"),
-                                **({"note": far["text"]} if far else {}))
+        fc = feature_collection(rows, **answer_top(q, (q.lon, q.lat), atlas.is_sample, far))
         click.echo(json.dumps(fc, ensure_ascii=False, indent=1))
         return
     if atlas.is_sample:

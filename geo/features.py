@@ -16,11 +16,13 @@ RESULT_PROPERTIES = ("distance_m", "bearing_deg", "walk_min", "ebike_min", "open
                      "opens_at")
 
 
-def _plain(value: object) -> object:
-    """JSON-safe values: numpy and pandas scalars to Python, NaN/NA to null; lists and dicts
-    (amenities, nav links, routes) pass through."""
+def plain(value: object) -> object:
+    """JSON-safe values: numpy and pandas scalars to Python, NaN/NA to null, arrays to lists;
+    lists and dicts (amenities, nav links, routes) pass through."""
     if value is None or value is pd.NA:
         return None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     if hasattr(value, "item") and not isinstance(value, list | tuple):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -51,7 +53,7 @@ def feature_collection(rows: pd.DataFrame, fields: tuple[str, ...] | None = None
     lon, lat = np.round(np.atleast_1d(lon), 6).tolist(), np.round(np.atleast_1d(lat), 6).tolist()
     feats = [{"type": "Feature", "id": rec["id"],
               "geometry": {"type": "Point", "coordinates": [x, y]},
-              "properties": {c: _plain(rec[c]) for c in cols}}
+              "properties": {c: plain(rec[c]) for c in cols}}
              for rec, x, y in zip(rows[list(dict.fromkeys([*cols, "id"]))].to_dict("records"),
                                   lon, lat, strict=True)]
     if out_crs != "wgs84":

@@ -87,6 +87,20 @@ def within_reach(rows: pd.DataFrame, far_m: float = FAR_M) -> tuple[pd.DataFrame
             far_note(rows["distance_m"].to_numpy(float), far_m))
 
 
+def answer_top(q: NearestQuery, origin: tuple[float, float], sample: bool,
+               note: dict | None = None) -> dict:
+    """The top-level members of a nearest-station answer (API, hot path and CLI alike):
+    how distances were measured, the origin in the output datum, when, and any note."""
+    top = {"distance_kind": "straight" if q.mode == "straight" else "network",
+           "mode": q.mode, "sample": sample,
+           "origin": [round(origin[0], 7), round(origin[1], 7)],
+           "at": q.at.isoformat(timespec="minutes")}
+    if note:
+        top |= {"note": note["text"], "note_code": note["code"],
+                **({"note_km": note["km"]} if "km" in note else {})}
+    return top
+
+
 def unreachable(atlas: Atlas, q: NearestQuery) -> dict | None:
     """A note when a street-network question starts too far from every street to be answered."""
     if q.mode == "straight":

@@ -61,49 +61,14 @@ def baidu_encoded(target: str, mode: str, origin: str | None) -> str:
             f"&coord_type=bd09ll&region={_REGION}&output=html&src={SOURCE}")
 
 
-def amap_link(glon: float, glat: float, name: str, mode: str = "ebike",
-              origin_gcj: tuple[float, float] | None = None, origin_label: str = "起点") -> str:
-    """Amap navigation to a point already in GCJ-02 (lets callers convert in bulk)."""
-    return amap_encoded(amap_target(glon, glat, name), mode,
-                        amap_origin(origin_gcj, origin_label) if origin_gcj else None)
-
-
-def baidu_link(blon: float, blat: float, name: str, mode: str = "ebike",
-               origin_bd: tuple[float, float] | None = None, origin_label: str = "起点") -> str:
-    """Baidu directions to a point already in BD-09, latitude first."""
-    return baidu_encoded(baidu_target(blon, blat, name), mode,
-                         baidu_origin(origin_bd, origin_label) if origin_bd else None)
+def origin_label(lang: str) -> str:
+    """What the start is called in the links, in the page language."""
+    return ORIGIN_LABEL.get(lang, ORIGIN_LABEL["zh"])
 
 
 def _pair(fn, lon: float, lat: float) -> tuple[float, float]:
     x, y = fn(lon, lat)
     return float(x), float(y)
-
-
-def amap_url(lon: float, lat: float, name: str, mode: str = "ebike",
-             origin: tuple[float, float] | None = None, origin_label: str = "起点") -> str:
-    """Amap navigation to a WGS-84 station, converted to GCJ-02."""
-    return amap_link(*_pair(wgs84_to_gcj02, lon, lat), name, mode,
-                     _pair(wgs84_to_gcj02, *origin) if origin is not None else None,
-                     origin_label)
-
-
-def baidu_url(lon: float, lat: float, name: str, mode: str = "ebike",
-              origin: tuple[float, float] | None = None, origin_label: str = "起点") -> str:
-    """Baidu directions to a WGS-84 station, converted to BD-09, latitude first."""
-    return baidu_link(*_pair(wgs84_to_bd09, lon, lat), name, mode,
-                      _pair(wgs84_to_bd09, *origin) if origin is not None else None,
-                      origin_label)
-
-
-def links_from(gcj: tuple[float, float], bd: tuple[float, float], name: str,
-               origin_gcj: tuple[float, float] | None, origin_bd: tuple[float, float] | None,
-               lang: str = "zh") -> dict[str, str]:
-    """All four links from pre-converted station and origin positions."""
-    label = ORIGIN_LABEL.get(lang, ORIGIN_LABEL["zh"])
-    return links_encoded(amap_target(*gcj, name), baidu_target(*bd, name),
-                         amap_origin(origin_gcj, label) if origin_gcj else None,
-                         baidu_origin(origin_bd, label) if origin_bd else None)
 
 
 def links_encoded(amap_to: str, baidu_to: str, amap_from: str | None,
@@ -118,13 +83,16 @@ def links_encoded(amap_to: str, baidu_to: str, amap_from: str | None,
 def nav_links(lon: float, lat: float, name: str,
               origin: tuple[float, float] | None = None, lang: str = "zh") -> dict[str, str]:
     """Both services, by e-bike (the default for riders) and on foot; the start named in `lang`."""
-    return links_from(_pair(wgs84_to_gcj02, lon, lat), _pair(wgs84_to_bd09, lon, lat), name,
-                      _pair(wgs84_to_gcj02, *origin) if origin is not None else None,
-                      _pair(wgs84_to_bd09, *origin) if origin is not None else None, lang)
+    label = origin_label(lang)
+    return links_encoded(
+        amap_target(*_pair(wgs84_to_gcj02, lon, lat), name),
+        baidu_target(*_pair(wgs84_to_bd09, lon, lat), name),
+        amap_origin(_pair(wgs84_to_gcj02, *origin), label) if origin is not None else None,
+        baidu_origin(_pair(wgs84_to_bd09, *origin), label) if origin is not None else None)
 
 
 def link_constants(lang: str = "zh") -> dict:
     """The same services and modes for the page's offline links (one source for both)."""
     return {"amap_url": AMAP_URL, "baidu_url": BAIDU_URL, "src": SOURCE,
             "amap_modes": AMAP_MODES, "baidu_modes": BAIDU_MODES, "region": BAIDU_REGION,
-            "origin_label": ORIGIN_LABEL.get(lang, ORIGIN_LABEL["zh"])}
+            "origin_label": origin_label(lang)}

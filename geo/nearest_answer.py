@@ -7,7 +7,6 @@ for k results, and dicts: no pandas, no per-row conversions. The answer is the s
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -16,31 +15,18 @@ import numpy as np
 import pandas as pd
 
 from geo.coords import CRS_NAMES, from_wgs84, gcj02_to_bd09, wgs84_to_bd09, wgs84_to_gcj02
-from geo.features import STATION_PROPERTIES
-from geo.finder import EBIKE_KMH, FAR_M, WALK_KMH, far_note, station_status
+from geo.features import STATION_PROPERTIES, plain
+from geo.finder import EBIKE_KMH, FAR_M, WALK_KMH, answer_top, far_note, station_status
 from geo.navigation import (
-    ORIGIN_LABEL,
     amap_origin,
     amap_target,
     baidu_origin,
     baidu_target,
     links_encoded,
+    origin_label,
 )
 from geo.nearest import NearestIndex
 from geo.query import NearestQuery
-
-
-def _plain(value: object) -> object:
-    """A JSON-ready Python value (numpy scalars, NA and NaN handled) for a stored property."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if hasattr(value, "item") and not isinstance(value, list | tuple):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 @dataclass
@@ -56,7 +42,7 @@ class StationArrays:
     @classmethod
     def from_stations(cls, stations: pd.DataFrame) -> StationArrays:
         cols = [c for c in STATION_PROPERTIES if c in stations]
-        props = [{c: _plain(v) for c, v in zip(cols, rec, strict=True)}
+        props = [{c: plain(v) for c, v in zip(cols, rec, strict=True)}
                  for rec in stations[cols].itertuples(index=False, name=None)]
         lon, lat = stations["lon"].to_numpy(float), stations["lat"].to_numpy(float)
         display = {}
@@ -92,7 +78,7 @@ def answer(arrays: StationArrays, index: NearestIndex, q: NearestQuery, out_crs:
     else:
         keep = dist <= FAR_M
         idx, dist, bearing = idx[keep], dist[keep], bearing[keep]
-    label = ORIGIN_LABEL.get(lang, ORIGIN_LABEL["zh"])
+    label = origin_label(lang)
     glon, glat = (float(v) for v in wgs84_to_gcj02(q.lon, q.lat))
     amap_from = amap_origin((glon, glat), label)
     baidu_from = baidu_origin(tuple(float(v) for v in gcj02_to_bd09(glon, glat)), label)
@@ -113,11 +99,7 @@ def answer(arrays: StationArrays, index: NearestIndex, q: NearestQuery, out_crs:
                       "properties": props})
     olon, olat = {"wgs84": (q.lon, q.lat), "gcj02": (glon, glat)}.get(out_crs) or (
         float(v) for v in gcj02_to_bd09(glon, glat))
-    top: dict = {"type": "FeatureCollection", "distance_kind": "straight", "mode": q.mode,
-                 "sample": sample, "origin": [round(olon, 7), round(olat, 7)],
-                 "at": q.at.isoformat(timespec="minutes")}
-    if note:
-        top |= {"note": note["text"], "note_code": note["code"], "note_km": note["km"]}
+    top = {"type": "FeatureCollection", **answer_top(q, (olon, olat), sample, note)}
     if out_crs != "wgs84":
         top["coordinates_datum"] = out_crs
     return {**top, "features": feats}

@@ -57,18 +57,21 @@ def test_far_points_the_same_way(atlas):
 
 @pytest.mark.parametrize("name", ["示例接力站 0001", "A&B, Co.|x:y", "空格 和+号"])
 def test_assembled_links_equal_urlencode(name):
-    """The hot path assembles links from encoded parts: the same bytes urlencode gives."""
+    """Links are assembled from encoded parts: the same bytes urlencode gives."""
     from urllib.parse import urlencode
 
-    from geo.navigation import AMAP_URL, BAIDU_URL, _clean, amap_link, baidu_link
+    from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
+    from geo.navigation import AMAP_URL, BAIDU_URL, _clean
 
-    want = AMAP_URL + "?" + urlencode({
-        "to": f"121.470000,31.230000,{_clean(name)}", "mode": "walk",
-        "from": "121.400000,31.200000,起点", "coordinate": "gaode", "callnative": "1",
+    g = [float(v) for v in wgs84_to_gcj02(121.47, 31.23)]
+    go = [float(v) for v in wgs84_to_gcj02(121.4, 31.2)]
+    b = [float(v) for v in wgs84_to_bd09(121.47, 31.23)]
+    links = nav_links(121.47, 31.23, name, (121.4, 31.2))
+    assert links["amap_walk"] == AMAP_URL + "?" + urlencode({
+        "to": f"{g[0]:.6f},{g[1]:.6f},{_clean(name)}", "mode": "walk",
+        "from": f"{go[0]:.6f},{go[1]:.6f},起点", "coordinate": "gaode", "callnative": "1",
         "src": "worker-stations"})
-    assert amap_link(121.47, 31.23, name, "walk", (121.4, 31.2)) == want
-    want = BAIDU_URL + "?" + urlencode({
-        "destination": f"latlng:31.230000,121.470000|name:{_clean(name)}",
+    assert nav_links(121.47, 31.23, name)["baidu"] == BAIDU_URL + "?" + urlencode({
+        "destination": f"latlng:{b[1]:.6f},{b[0]:.6f}|name:{_clean(name)}",
         "mode": "riding", "coord_type": "bd09ll", "region": "上海", "output": "html",
         "src": "worker-stations"})
-    assert baidu_link(121.47, 31.23, name, "ebike") == want
