@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
@@ -31,6 +32,7 @@ def nonced(html: str) -> Markup:
     return Markup(_INLINE_SCRIPT.sub(f'<script nonce="{csp_nonce()}"', str(html)))
 
 
+@lru_cache(maxsize=8)
 def tile_source(tiles: str) -> str:
     """The CSP source for a tile server: its scheme and host, '{s}' subdomains as '*'."""
     if tiles not in TILES:

@@ -16,19 +16,18 @@ from app import current_atlas
 from app.api import pack_version
 from app.i18n import STRINGS
 from app.mapview import DISPLAY_CRS, LEAFLET
+from app.pages import FINDER_SCRIPTS
 
 bp = Blueprint("offline", __name__)
-FINDER_SCRIPTS = ("common.js", "finder.js", "station_card.js", "station_pack.js",
-                  "search_box.js", "snippet.js", "app.css", "favicon.svg",
-                  "vendor/geographiclib-geodesic-2.2.0/geographiclib-geodesic.min.js",
-                  f"{LEAFLET}/leaflet.js", f"{LEAFLET}/leaflet.css")
+SHELL_FILES = (*FINDER_SCRIPTS, "snippet.js", "app.css", "favicon.svg",
+               f"{LEAFLET}/leaflet.js", f"{LEAFLET}/leaflet.css")
 
 
 def shell_urls() -> list[str]:
     """Everything the finder loads, at today's versions."""
     atlas = current_atlas()
     crs = DISPLAY_CRS[current_app.config["STATIONS_TILES"]]
-    return [*(url_for("static", filename=f) for f in FINDER_SCRIPTS),
+    return [*(url_for("static", filename=f) for f in SHELL_FILES),
             url_for("api.districts", out_crs=crs, display="1", v=atlas.version),
             url_for("api.pack", out_crs=crs, v=pack_version(atlas))]
 

@@ -28,6 +28,11 @@ from geo.schema import AMENITIES, SERVES, STATION_TYPES
 from geo.zones import DEFAULT_MIN_DENSITY
 
 bp = Blueprint("pages", __name__)
+# The finder's scripts in load order: the template loads them, the service worker caches them
+FINDER_SCRIPTS = ("vendor/geographiclib-geodesic-2.2.0/geographiclib-geodesic.min.js",
+                  "common.js", "station_pack.js", "station_card.js", "search_box.js",
+                  "finder.js")
+PAGE_ONLY_SCRIPTS = ("search_box.js",)  # not in the embed
 FOLLOW_MS = 5000  # follow mode asks again at most this often (a courier moves ~60 m by e-bike)
 COMMON_AMENITIES = ("water", "microwave", "charging", "toilet", "ac")  # the rest behind "more"
 PLANNER_LIMITS = {"threshold": THRESHOLD_RANGE_M, "k_max": PLAN_K_MAX}  # the API's, for the page
@@ -86,7 +91,8 @@ def render_finder(*, lang: str, tiles: str, state: FinderState, embed: bool = Fa
            "sw": url_for("offline.service_worker"),
            "embed_url": url_for("embeds.finder", _external=True)}
     return render_template("finder.html", page="finder", map=parts, cfg=cfg, embed=embed,
-                           filters=state.filters, notes=cfg["notes"], **common(lang, tiles))
+                           filters=state.filters, notes=cfg["notes"], scripts=FINDER_SCRIPTS,
+                           page_only_scripts=PAGE_ONLY_SCRIPTS, **common(lang, tiles))
 
 
 def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> str:

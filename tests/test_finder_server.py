@@ -217,6 +217,10 @@ def test_service_worker_lists_only_files_that_exist_and_the_manifest(client):
     assert any("/api/pack?" in u for u in urls) and any("leaflet.js" in u for u in urls)
     for u in urls:
         assert client.get(u).status_code == 200, u
+    page = client.get("/").get_data(as_text=True)
+    loaded = re.findall(r'<script src="(/static/[^"]+)"', page) + re.findall(
+        r'<link rel="stylesheet" href="(/static/[^"]+)"', page)
+    assert loaded and set(loaded) <= set(urls)  # everything the finder loads works offline
     man = client.get("/manifest.webmanifest")
     doc = json.loads(man.data)
     assert man.mimetype == "application/manifest+json"
