@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from flask import current_app, g, request
 
 RETRY_AFTER_S = 2
+BUSY = "the server is busy with other heavy questions; retry in a few seconds"
 _held = threading.local()  # a computation nested in another one uses its slot
 
 
@@ -41,23 +42,19 @@ def _slots() -> threading.BoundedSemaphore:
 
 
 @contextmanager
-def heavy_slot(wait: bool = False):
-    """Hold a slot for one heavy computation; `wait` for background work, 503 otherwise."""
-    if getattr(_held, "depth", 0):
-        _held.depth += 1
-        try:
-            yield
-        finally:
-            _held.depth -= 1
+def heavy_slot():
+    """Hold a slot for one heavy computation (one nested in it shares it); 503 if none free."""
+    if getattr(_held, "slot", False):
+        yield
         return
     slots = _slots()
-    if not slots.acquire(blocking=wait):
-        raise Busy("the server is busy with other heavy questions; retry in a few seconds")
-    _held.depth = 1
+    if not slots.acquire(blocking=False):
+        raise Busy(BUSY)
+    _held.slot = True
     try:
         yield
     finally:
-        _held.depth = 0
+        _held.slot = False
         slots.release()
 
 
@@ -71,7 +68,7 @@ def enter_heavy_route() -> None:
     (computing, waiting for a shared computation, or sending a cached answer), so the
     worker's other threads stay free for the nearest-station path. Beyond: 503 at once."""
     if not _gate().acquire(blocking=False):
-        raise Busy("the server is busy with other heavy questions; retry in a few seconds")
+        raise Busy(BUSY)
     g.heavy_gate = True
 
 

@@ -64,13 +64,13 @@ def _spec_from(type_: str | None, threshold_m: str | None, at: str | None,
     return spec
 
 
-def cached(name: str, key, build, wait: bool = False):
+def cached(name: str, key, build):
     """A per-app LRU cache of CACHE_SIZE answers: repeated heavy questions are computed once,
     and any number of distinct questions (times, thresholds) cannot grow memory.
 
     A question already being computed is waited for, not computed twice (the planner asks
     for summary, gaps and curve of one question at once). A new computation needs a heavy
-    slot (app/busy.py): none free is a 503, or a wait for `wait` and the warm-up thread.
+    slot (app/busy.py): none free is a 503. The single warm-up thread needs none.
     """
     cache: OrderedDict = current_app.extensions.setdefault(name, OrderedDict())
     running: dict = current_app.extensions.setdefault(name + "_running", {})
@@ -89,9 +89,11 @@ def cached(name: str, key, build, wait: bool = False):
                 return cache[key]
         raise Busy("the same question is still being computed; retry in a few seconds")
     try:
-        background = threading.current_thread().name == "warm-day"
-        with heavy_slot(wait=wait or background):
-            value = build()
+        if threading.current_thread().name == "warm-day":
+            value = build()  # the one background warm-up takes no slot from requests
+        else:
+            with heavy_slot():
+                value = build()
         with _lock:
             cache[key] = value
             while len(cache) > CACHE_SIZE:

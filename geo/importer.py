@@ -18,12 +18,11 @@ import shapely
 from geo.coords import CRS_NAMES, to_wgs84
 from geo.hours_zh import HoursFormError, normalise_hours
 from geo.nearest import geodesic
-from geo.stations import amenity_bits
+from geo.stations import SAFE_ID, amenity_bits
 from geo.tables import RawTable
 from geo.vocab import amenities as read_amenities
 from geo.vocab import header_field, host, station_type
 
-SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 DISTRICT_TOLERANCE_M = 200.0
 DUPLICATE_M = 30.0
 LAND_TOLERANCE_M = 500.0  # piers and islands just off the simplified coastline still count

@@ -31,7 +31,7 @@ from geo.schema import (
 
 AMENITY_BIT = {name: 1 << i for i, name in enumerate(AMENITIES)}
 _DISTRICT_CODE = re.compile(r"^\d{6}$")
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # ids become parts of page addresses
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _problems(df: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> list[tuple[
         col = _text(df, name).to_numpy()
         check(name, col == "", lambda i: "is missing or empty")
     ids = _text(df, "id")
-    check("id", ~ids.str.match(_SAFE_ID).to_numpy() & (ids != "").to_numpy(),
+    check("id", ~ids.str.match(SAFE_ID).to_numpy() & (ids != "").to_numpy(),
           lambda i: f"{ids.iat[i]!r} may only use letters, digits, '-', '_' and '.' "
                     "(it becomes part of page addresses)")
     dup = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
