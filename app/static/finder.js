@@ -142,7 +142,7 @@
     else {
       const wgs = origin ? toWgs84(origin) : null;
       const d = wgs ? pack.distance(wgs.lon, wgs.lat, i).m : null;
-      p = pack.feature(i, d === null ? 0 : d, m, wgs, cfg.speeds, navCfg()).properties;
+      p = pack.feature(i, d === null ? 0 : d, m, wgs, cfg.speeds, cfg.nav).properties;
       if (d === null) { delete p.distance_m; delete p.walk_min; delete p.ebike_min; }
     }
     const today = (new Date(Date.now() + 8 * 3600e3).getUTCDay() + 6) % 7;
@@ -154,8 +154,6 @@
     document.body.dataset.card = id;
     syncUrl();
   }
-
-  function navCfg() { return cfg.nav; }
 
   // Display datum -> WGS-84 for local answers: exact for WGS-84 maps; on a GCJ-02 map, the
   // offset of the nearest station (the shift varies by well under a metre over a kilometre).
@@ -219,7 +217,7 @@
 
   function localAnswer() {
     const o = toWgs84(origin);
-    const feats = pack.nearest(o.lon, o.lat, cfg.k, packFilter(), Infinity, cfg.speeds, navCfg());
+    const feats = pack.nearest(o.lon, o.lat, cfg.k, packFilter(), cfg.speeds, cfg.nav);
     const near = feats.filter((f) => f.properties.distance_m <= cfg.far_m);
     const fc = { type: "FeatureCollection", features: near, mode: "straight",
       origin: [origin.lng, origin.lat], at: null };

@@ -62,16 +62,16 @@ window.StationPack = (function () {
       const r = GEOD.Inverse(lat, lon, this.s.lat[i], this.s.lon[i]);
       return { m: r.s12, bearing: (r.azi1 + 360) % 360 };
     }
-    // The API's answer, computed here: k nearest usable stations as GeoJSON-like features.
-    nearest(lon, lat, k, flt, farM, speeds, nav) {
+    // The API's answer, computed here: k nearest usable stations as GeoJSON-like features
+    // (the caller applies the far-away rule, as the API does after its query).
+    nearest(lon, lat, k, flt, speeds, nav) {
       const m = this.minutes(flt.openAt && flt.openAt !== "now" ? flt.openAt : null);
       const found = [];
       for (let i = 0; i < this.n; i++) {
         if (this.usable(i, flt, m)) found.push([this.distance(lon, lat, i).m, i]);
       }
       found.sort((a, b) => a[0] - b[0]);
-      const top = found.slice(0, k).filter(([d]) => d <= farM);
-      return top.map(([d, i]) => this.feature(i, d, m, { lon, lat }, speeds, nav));
+      return found.slice(0, k).map(([d, i]) => this.feature(i, d, m, { lon, lat }, speeds, nav));
     }
     feature(i, d, m, origin, speeds, nav) {
       const open = this.isOpen(i, m);
