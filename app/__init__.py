@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         frame_policy,
         health,
         limits,
+        nearest_lane,
         oembed,
         offline,
         openapi,
@@ -78,4 +79,5 @@ def create_app(config: dict | None = None) -> Flask:
     frame_policy.register(app)
     compression.register(app)
     assets.register(app)
+    nearest_lane.install(app)
     return app

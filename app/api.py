@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
+from werkzeug.datastructures import MultiDict
 
 from app import current_atlas
 from app.assets import document_response
@@ -25,6 +26,7 @@ from geo.navigation import nav_links
 from geo.network import NetworkError
 from geo.offline import station_pack
 from geo.query import (
+    NearestQuery,
     QueryError,
     parse_bbox,
     parse_choice,
@@ -85,19 +87,27 @@ def station(station_id: str):
     return _geojson({**fc["features"][0], "sample": a.is_sample})
 
 
+def nearest_question(args: MultiDict) -> tuple[NearestQuery, str, str]:
+    """The question, output datum and language of a /api/nearest request (view and lane)."""
+    q = parse_nearest(args.get("lat"), args.get("lng"), crs=args.get("crs"),
+                      type=args.get("type"), k=args.get("k"), amenities=args.getlist("amenity"),
+                      open_at=args.get("open_at"), mode=args.get("mode"))
+    out_crs = parse_crs("out_crs", args.get("out_crs"))
+    return q, out_crs, parse_choice("lang", args.get("lang"), LANGS) or "zh"
+
+
+def straight_answer(a: Atlas, q: NearestQuery, out_crs: str, lang: str) -> dict:
+    """The straight-line answer from prepared arrays, no pandas (view and lane)."""
+    return nearest_answer.answer(a.arrays, a.index, q, out_crs, lang, a.is_sample)
+
+
 @bp.get("/nearest")
 def nearest():
     """The k nearest usable stations, with travel times, open status and navigation links."""
     a = current_atlas()
-    q = parse_nearest(request.args.get("lat"), request.args.get("lng"),
-                      crs=request.args.get("crs"), type=request.args.get("type"),
-                      k=request.args.get("k"), amenities=request.args.getlist("amenity"),
-                      open_at=request.args.get("open_at"), mode=request.args.get("mode"))
-    out_crs = parse_crs("out_crs", request.args.get("out_crs"))
-    lang = parse_choice("lang", request.args.get("lang"), LANGS) or "zh"
-    if q.mode == "straight":  # the hot path: prepared arrays, no pandas
-        return _geojson(nearest_answer.answer(a.arrays, a.index, q, out_crs, lang,
-                                              a.is_sample))
+    q, out_crs, lang = nearest_question(request.args)
+    if q.mode == "straight":  # the hot path (see also app/nearest_lane.py)
+        return _geojson(straight_answer(a, q, out_crs, lang))
     require_mode(a, q.mode)
     rows, far = within_reach(find_nearest(a, q))
     rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat), lang)

@@ -44,8 +44,9 @@ def tile_source(tiles: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-def policy(ancestors: str, nonce: str | None) -> str:
-    tiles = tile_source(current_app.config["STATIONS_TILES"])
+def policy(ancestors: str, nonce: str | None, tiles: str) -> str:
+    """The Content-Security-Policy for a page framed by `ancestors`, tiles from `tiles`."""
+    tiles = tile_source(tiles)
     script = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
     return "; ".join([
         "default-src 'self'", f"script-src {script}",
@@ -55,21 +56,28 @@ def policy(ancestors: str, nonce: str | None) -> str:
         "base-uri 'self'", "form-action 'self'", f"frame-ancestors {ancestors}"])
 
 
+def security_headers(config, embed: bool, nonce: str | None) -> list[tuple[str, str]]:
+    """The security headers of one response: embeds may be framed by the configured
+    ancestors (and carry no X-Frame-Options); everything else only by this origin."""
+    ancestors = config["STATIONS_FRAME_ANCESTORS"] if embed else "'self'"
+    headers = [("Content-Security-Policy", policy(ancestors, nonce, config["STATIONS_TILES"]))]
+    if not embed:
+        headers.append(("X-Frame-Options", "SAMEORIGIN"))
+    headers += [("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", "strict-origin-when-cross-origin"),
+                ("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")]
+    if config.get("STATIONS_HSTS"):
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
+
+
 def _apply(response: Response) -> Response:
-    """Embed routes: `frame-ancestors <config>` and no X-Frame-Options; others: same origin."""
-    nonce = g.get("csp_nonce")
-    if request.blueprint == EMBED_BLUEPRINT:
-        response.headers["Content-Security-Policy"] = policy(
-            current_app.config["STATIONS_FRAME_ANCESTORS"], nonce)
+    """Set this response's security headers (see `security_headers`)."""
+    embed = request.blueprint == EMBED_BLUEPRINT
+    if embed:
         response.headers.pop("X-Frame-Options", None)
-    else:
-        response.headers["Content-Security-Policy"] = policy("'self'", nonce)
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    response.headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
-    if current_app.config.get("STATIONS_HSTS"):
-        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    for name, value in security_headers(current_app.config, embed, g.get("csp_nonce")):
+        response.headers[name] = value
     return response
 
 

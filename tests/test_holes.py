@@ -70,3 +70,17 @@ def test_long_values_are_quoted_short_and_long_urls_refused(client):
     r = client.get("/api/nearest?lat=" + "x" * 3000 + "&lng=121.4")
     assert r.status_code == 400 and len(r.get_json()["error"]) < 200
     assert client.get("/api/nearest?lat=" + "1" * 5000 + "&lng=1").status_code == 414
+
+
+@pytest.mark.parametrize("path, param", [
+    ("/api/nearest?lat=31.2&lng=121.4&out_crs=", "out_crs"),
+    ("/api/nearest?lat=31.2&lng=121.4&type=%20", "type"),
+    ("/api/districts?display=", "display"),
+    ("/api/coverage?type=relay&amenity=", "amenity"),
+    ("/api/stations?fields=", "fields"),
+])
+def test_an_empty_parameter_under_api_is_400(client, path, param):
+    """`type=` used to mean "any type" silently; an empty value is not in any listed choice."""
+    resp = client.get(path)
+    assert resp.status_code == 400
+    assert resp.get_json()["param"] == param and "empty" in resp.get_json()["error"]
