@@ -7,6 +7,8 @@ workers. Everything can be overridden with environment variables or gunicorn fla
 import os
 
 wsgi_app = "app:create_app()"
+# heavy routes (coverage, gaps, plans, checks) run in this many niced children per worker
+os.environ.setdefault("STATIONS_HEAVY_PROCESSES", "1")
 bind = os.environ.get("STATIONS_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("STATIONS_WORKERS", os.cpu_count() or 1))
 worker_class = "gthread"
@@ -25,7 +27,11 @@ loglevel = os.environ.get("STATIONS_LOG_LEVEL", "info")
 
 
 def post_fork(server, worker):
-    """Hand the GIL round more often, so a fast answer is not stuck behind a heavy one."""
+    """Fork the worker's heavy-route children before it starts a thread; hand the GIL round
+    more often, so a fast answer is not stuck behind other work."""
     import sys
 
+    children = getattr(server.app.wsgi(), "extensions", {}).get("heavy_processes")
+    if children is not None:  # our app (the bench's bare floor app has none)
+        children.start()
     sys.setswitchinterval(float(os.environ.get("STATIONS_SWITCH_INTERVAL", "0.0005")))

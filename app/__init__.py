@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         errors,
         frame_policy,
         health,
+        heavy_processes,
         limits,
         nearest_lane,
         oembed,
@@ -79,5 +80,6 @@ def create_app(config: dict | None = None) -> Flask:
     frame_policy.register(app)
     compression.register(app)
     assets.register(app)
+    heavy_processes.install(app, heavy)
     nearest_lane.install(app)
     return app

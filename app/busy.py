@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 from flask import current_app, g, request
 
+from app import heavy_processes
+
 RETRY_AFTER_S = 2
 BUSY = "the server is busy with other heavy questions; retry in a few seconds"
 _held = threading.local()  # a computation nested in another one uses its slot
@@ -83,6 +85,8 @@ def register(app, heavy_blueprints) -> None:
 
     def gate() -> None:
         if request.blueprint in names:
+            if heavy_processes.full(request.environ):  # the worker's places are all taken
+                raise Busy(BUSY)
             enter_heavy_route()
 
     app.before_request(gate)

@@ -39,4 +39,5 @@ def from_env() -> dict:
         "STATIONS_RATE_STORAGE": os.environ.get("STATIONS_RATE_STORAGE") or "memory://",
         "STATIONS_HEAVY_REQUESTS": int(os.environ.get("STATIONS_HEAVY_REQUESTS") or 6),
         "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
+        "STATIONS_HEAVY_PROCESSES": int(os.environ.get("STATIONS_HEAVY_PROCESSES") or 0),
     }

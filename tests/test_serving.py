@@ -28,7 +28,62 @@ def test_healthz(client, atlas):
     assert body["uptime_s"] >= 0 and r.headers["Cache-Control"] == "no-store"
 
 
-def test_stations_serve_runs_gunicorn_with_the_config(tmp_path):
+def descendants(pid: int) -> dict[int, int]:
+    """Every process below `pid`, with its nice value (from /proc)."""
+    procs = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        procs[int(stat.parent.name)] = (int(fields[1]), int(fields[16]))  # ppid, nice
+    found, todo = {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, nice) in procs.items():
+            if ppid == parent:
+                found[child] = nice
+                todo.append(child)
+    return found
+
+
+def heavy_routes_run_in_niced_children(port: int, master: int, client) -> None:
+    """Each worker forked one heavy-route child at nice 10; their answers (a GET and a POST
+    with a body) are the in-process app's."""
+    base = f"http://127.0.0.1:{port}"
+    with urllib.request.urlopen(base + "/api/coverage?type=health&threshold_m=900",
+                                timeout=60) as r:
+        served = json.loads(r.read())
+    assert served == client.get("/api/coverage?type=health&threshold_m=900").get_json()
+    body = json.dumps({"type": "relay", "add": [[121.47, 31.23]]}).encode()
+    req = urllib.request.Request(base + "/api/scenario", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        served = json.loads(r.read())
+    assert served == client.post("/api/scenario", json=json.loads(body)).get_json()
+    nice = descendants(master)
+    assert sorted(nice.values()) == [0, 0, 10, 10]  # two workers, a niced child under each
+
+
+def test_a_worker_with_every_heavy_place_taken_answers_503_without_a_child(app):
+    """The worker bounds what waits for its children: beyond the places, Flask's 503."""
+    from werkzeug.test import Client
+
+    from app import coverage_api
+    from app.heavy_processes import HeavyProcesses
+
+    inner = app.wsgi_app.inner  # the app below the nearest lane
+    mw = HeavyProcesses(app, inner, [coverage_api.bp], 1)
+    mw.pool = object()  # as if started; no place is free, so it is never used
+    while mw.places.acquire(blocking=False):
+        pass
+    r = Client(mw).get("/api/gaps?type=relay")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+    assert "retry" in r.get_json()["error"]
+    assert Client(mw).get("/api/nearest?lat=31.2&lng=121.4").status_code == 200
+
+
+def test_stations_serve_runs_gunicorn_with_the_config(tmp_path, client):
     port = free_port()
     env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
            "STATIONS_TILES": "none", "STATIONS_WORKERS": "2"}
@@ -48,6 +103,7 @@ def test_stations_serve_runs_gunicorn_with_the_config(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/nearest?lat=31.2304&"
                                     "lng=121.4737", timeout=5) as r:
             assert len(json.loads(r.read())["features"]) == 5
+        heavy_routes_run_in_niced_children(port, proc.pid, client)
     finally:
         proc.terminate()
         out = proc.communicate(timeout=30)[0]

@@ -1,0 +1,147 @@
+"""Heavy routes run in niced child processes, so they cannot take CPU or the GIL from couriers.
+
+Measured (bench/load.py, mixed case): with 80 clients on gaps and the hourly curve sharing
+the worker's threads, `/api/nearest` had a p99 of about 300 ms; its answers wait for the GIL
+and for CPU behind the heavy computations. Under gunicorn (`STATIONS_HEAVY_PROCESSES`, per
+worker, default 1 in gunicorn.conf.py) each worker forks that many children right after it
+starts, before it runs any thread; they share the preloaded data copy-on-write, lower their
+priority (nice 10) and run the heavy blueprints' requests through the same Flask app. The
+worker keeps the bound on queued work: at most STATIONS_HEAVY_REQUESTS heavy requests in
+flight, beyond which Flask answers the documented 503 at once.
+
+A request is handed over whole (its environ strings and body) and comes back whole (status,
+headers, body); every rule, limit, cache and error message stays in the Flask app. Without
+children (tests, `stations serve --dev`) nothing changes: heavy routes run in the thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from flask import Flask
+
+NICE = 10
+FULL = "stations.heavy_full"  # environ flag: every heavy place in this worker is taken
+_PR_SET_PDEATHSIG = 1
+WAIT_S = 120  # a child answer slower than this is given up as a 503
+log = logging.getLogger(__name__)
+_inner: Callable | None = None  # the Flask WSGI callable the children run (set before fork)
+
+
+def _child_init() -> None:
+    """In a new child: lower its priority, die with the worker, leave signals to it."""
+    os.nice(NICE)
+    with contextlib.suppress(OSError, AttributeError):  # Linux: a worker killed outright
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)  # takes its children along
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def _serve(environ: dict, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    """In a child: run one request through the Flask app, whole."""
+    env = {**environ, "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+           "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False}
+    started: list = []
+    chunks = _inner(env, lambda status, headers, exc_info=None: started.extend(
+        [status, headers]))
+    try:
+        data = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    return started[0], list(started[1]), data
+
+
+def _portable(environ: dict) -> dict:
+    """The strings of an environ (what a request is); sockets and streams stay behind."""
+    return {k: v for k, v in environ.items()
+            if isinstance(v, str) or k == "wsgi.version"}
+
+
+class HeavyProcesses:
+    """WSGI middleware: heavy-route requests to child processes, the rest to the app."""
+
+    def __init__(self, app: Flask, inner: Callable, heavy_blueprints: Iterable,
+                 processes: int):
+        self.app, self.inner, self.processes = app, inner, processes
+        self.prefixes = tuple(bp.url_prefix + "/" for bp in heavy_blueprints)
+        self.max_body = app.config["MAX_CONTENT_LENGTH"]
+        self.places = threading.BoundedSemaphore(app.config["STATIONS_HEAVY_REQUESTS"])
+        self.pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Fork the children now, while this process runs no other thread (gunicorn post_fork)."""
+        global _inner
+        _inner = self.inner
+        self.pool = self._new_pool()
+        self.pool.submit(os.getpid).result()  # forks every child before the worker's threads
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.processes, initializer=_child_init,
+                                   mp_context=multiprocessing.get_context("fork"))
+
+    def _heavy(self, environ: dict) -> bool:
+        path = environ.get("PATH_INFO", "")
+        return self.pool is not None and path.startswith(self.prefixes)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if not self._heavy(environ):
+            return self.inner(environ, start_response)
+        if not self.places.acquire(blocking=False):
+            environ[FULL] = True  # Flask words the documented 503
+            return self.inner(environ, start_response)
+        try:
+            answer = self._in_child(environ)
+        finally:
+            self.places.release()
+        if answer is None:  # could not hand it over: the thread answers, as without children
+            return self.inner(environ, start_response)
+        status, headers, body = answer
+        start_response(status, headers)
+        return [body]
+
+    def _in_child(self, environ: dict) -> tuple[str, list, bytes] | None:
+        """The child's answer, or None when the request cannot travel (odd body) or the pool
+        broke (it is started again for the next request)."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+        if length > self.max_body or (length == 0 and environ.get("HTTP_TRANSFER_ENCODING")):
+            return None
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # readable again if the thread answers
+        try:
+            return self.pool.submit(_serve, _portable(environ), body).result(timeout=WAIT_S)
+        except BrokenProcessPool:
+            log.error("a heavy-route child process died; starting new ones")
+            self.pool = self._new_pool()
+            return None
+        except TimeoutError:
+            environ[FULL] = True
+            return None
+
+
+def full(environ: dict) -> bool:
+    """Whether the worker refused this heavy request a place (busy.py answers 503)."""
+    return bool(environ.get(FULL))
+
+
+def install(app: Flask, heavy_blueprints: Iterable) -> None:
+    """Wrap the app when STATIONS_HEAVY_PROCESSES > 0; `start()` forks (gunicorn post_fork)."""
+    n = int(app.config.get("STATIONS_HEAVY_PROCESSES") or 0)
+    if n > 0:
+        app.wsgi_app = HeavyProcesses(app, app.wsgi_app, heavy_blueprints, n)
+        app.extensions["heavy_processes"] = app.wsgi_app
+
