@@ -14,8 +14,6 @@ from contextlib import contextmanager
 
 from flask import current_app, g, request
 
-from app import heavy_processes
-
 RETRY_AFTER_S = 2
 BUSY = "the server is busy with other heavy questions; retry in a few seconds"
 _held = threading.local()  # a computation nested in another one uses its slot
@@ -23,6 +21,12 @@ _held = threading.local()  # a computation nested in another one uses its slot
 
 class Busy(Exception):
     """Every heavy slot is taken: the client should retry shortly."""
+
+
+def busy_answer() -> tuple[dict, list[tuple[str, str]]]:
+    """The 503's JSON and its extra header (Flask's handler and the heavy-process gate)."""
+    return {"error": BUSY, "retry_after_s": RETRY_AFTER_S}, [("Retry-After",
+                                                               str(RETRY_AFTER_S))]
 
 
 _create = threading.Lock()
@@ -85,8 +89,6 @@ def register(app, heavy_blueprints) -> None:
 
     def gate() -> None:
         if request.blueprint in names:
-            if heavy_processes.full(request.environ):  # the worker's places are all taken
-                raise Busy(BUSY)
             enter_heavy_route()
 
     app.before_request(gate)

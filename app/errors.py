@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from app.busy import RETRY_AFTER_S, Busy
+from app.busy import Busy, busy_answer
 from app.i18n import STRINGS, current_lang
 from app.limits import retry_after_s
 from geo.query import QueryError
@@ -46,9 +46,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Busy)
     def busy(exc: Busy):
-        resp = jsonify(error=str(exc), retry_after_s=RETRY_AFTER_S)
+        doc, headers = busy_answer()
+        resp = jsonify({**doc, "error": str(exc)})
         resp.status_code = 503
-        resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+        resp.headers.extend(headers)
         return resp
 
     @app.errorhandler(413)

@@ -7,7 +7,7 @@ worker, default 1 in gunicorn.conf.py) each worker forks that many children righ
 starts, before it runs any thread; they share the preloaded data copy-on-write, lower their
 priority (nice 10) and run the heavy blueprints' requests through the same Flask app. The
 worker keeps the bound on queued work: at most STATIONS_HEAVY_REQUESTS heavy requests in
-flight, beyond which Flask answers the documented 503 at once.
+flight, beyond which it answers the documented 503 at once.
 
 A request is handed over whole (its environ strings and body) and comes back whole (status,
 headers, body); every rule, limit, cache and error message stays in the Flask app. Without
@@ -29,12 +29,17 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+import orjson
 from flask import Flask
 
+from app.busy import busy_answer
+from app.frame_policy import security_headers
+from app.json_provider import OPTIONS
+
 NICE = 10
-FULL = "stations.heavy_full"  # environ flag: every heavy place in this worker is taken
 _PR_SET_PDEATHSIG = 1
 WAIT_S = 120  # a child answer slower than this is given up as a 503
+TOO_SLOW = ("", [], b"")  # what _in_child says then
 log = logging.getLogger(__name__)
 _inner: Callable | None = None  # the Flask WSGI callable the children run (set before fork)
 
@@ -75,10 +80,15 @@ class HeavyProcesses:
     def __init__(self, app: Flask, inner: Callable, heavy_blueprints: Iterable,
                  processes: int):
         self.app, self.inner, self.processes = app, inner, processes
-        self.prefixes = tuple(bp.url_prefix + "/" for bp in heavy_blueprints)
+        names = {bp.name for bp in heavy_blueprints}
+        rules = [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in names]
+        if any(r.arguments for r in rules):
+            raise ValueError("heavy routes are matched by path: give them no URL variables")
+        self.paths = frozenset(r.rule for r in rules)
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
         self.places = threading.BoundedSemaphore(app.config["STATIONS_HEAVY_REQUESTS"])
         self.pool: ProcessPoolExecutor | None = None
+        self.security = security_headers(app.config, embed=False, nonce=None)
 
     def start(self) -> None:
         """Fork the children now, while this process runs no other thread (gunicorn post_fork)."""
@@ -92,19 +102,19 @@ class HeavyProcesses:
                                    mp_context=multiprocessing.get_context("fork"))
 
     def _heavy(self, environ: dict) -> bool:
-        path = environ.get("PATH_INFO", "")
-        return self.pool is not None and path.startswith(self.prefixes)
+        return self.pool is not None and environ.get("PATH_INFO") in self.paths
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if not self._heavy(environ):
             return self.inner(environ, start_response)
         if not self.places.acquire(blocking=False):
-            environ[FULL] = True  # Flask words the documented 503
-            return self.inner(environ, start_response)
+            return self._busy(start_response)
         try:
             answer = self._in_child(environ)
         finally:
             self.places.release()
+        if answer is TOO_SLOW:
+            return self._busy(start_response)
         if answer is None:  # could not hand it over: the thread answers, as without children
             return self.inner(environ, start_response)
         status, headers, body = answer
@@ -112,8 +122,8 @@ class HeavyProcesses:
         return [body]
 
     def _in_child(self, environ: dict) -> tuple[str, list, bytes] | None:
-        """The child's answer, or None when the request cannot travel (odd body) or the pool
-        broke (it is started again for the next request)."""
+        """The child's answer; TOO_SLOW; or None when the request cannot travel (odd body) or
+        the pool broke (it is started again for the next request)."""
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -129,13 +139,17 @@ class HeavyProcesses:
             self.pool = self._new_pool()
             return None
         except TimeoutError:
-            environ[FULL] = True
-            return None
+            return TOO_SLOW
 
-
-def full(environ: dict) -> bool:
-    """Whether the worker refused this heavy request a place (busy.py answers 503)."""
-    return bool(environ.get(FULL))
+    def _busy(self, start_response: Callable) -> list[bytes]:
+        """The documented 503, as Flask's handler words it, without Flask's per-request work:
+        clients that ignore Retry-After cost the worker almost nothing."""
+        doc, extra = busy_answer()
+        body = orjson.dumps(doc, option=OPTIONS)
+        start_response("503 SERVICE UNAVAILABLE", [
+            ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+            *extra, *self.security])
+        return [body]
 
 
 def install(app: Flask, heavy_blueprints: Iterable) -> None:

@@ -65,11 +65,13 @@ def heavy_routes_run_in_niced_children(port: int, master: int, client) -> None:
     assert sorted(nice.values()) == [0, 0, 10, 10]  # two workers, a niced child under each
 
 
-def test_a_worker_with_every_heavy_place_taken_answers_503_without_a_child(app):
-    """The worker bounds what waits for its children: beyond the places, Flask's 503."""
+def test_a_worker_with_every_heavy_place_taken_answers_flasks_503_itself(app):
+    """The worker bounds what waits for its children: beyond the places, the 503 Flask's
+    handler gives (same status, headers and bytes), without a child or Flask."""
     from werkzeug.test import Client
 
     from app import coverage_api
+    from app.busy import _slots
     from app.heavy_processes import HeavyProcesses
 
     inner = app.wsgi_app.inner  # the app below the nearest lane
@@ -77,9 +79,21 @@ def test_a_worker_with_every_heavy_place_taken_answers_503_without_a_child(app):
     mw.pool = object()  # as if started; no place is free, so it is never used
     while mw.places.acquire(blocking=False):
         pass
-    r = Client(mw).get("/api/gaps?type=relay")
+    r = Client(mw).get("/api/gaps?type=relay&threshold_m=777")
     assert r.status_code == 503 and r.headers["Retry-After"] == "2"
     assert "retry" in r.get_json()["error"]
+    with app.app_context():
+        slots = _slots()
+    held = [slots.acquire(blocking=False) for _ in range(app.config["STATIONS_HEAVY_MAX"])]
+    try:  # Flask's own 503: every computing slot taken
+        flask = Client(inner).get("/api/gaps?type=relay&threshold_m=777")
+    finally:
+        for ok in held:
+            if ok:
+                slots.release()
+    assert flask.status_code == 503
+    assert sorted(r.headers.items()) == sorted(flask.headers.items())
+    assert r.get_data() == flask.get_data()
     assert Client(mw).get("/api/nearest?lat=31.2&lng=121.4").status_code == 200
 
 
