@@ -85,6 +85,22 @@ def test_single_queries_widen_until_exact(atlas, points, flt):
     np.testing.assert_allclose(single, batch, atol=1e-6)
 
 
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda f: f"{f.type}-{f.amenities}-{f.open_at}")
+def test_one_point_path_equals_brute_force_and_the_row_path(atlas, points, flt):
+    """A single point (the courier's question) has its own path: brute force gives the same
+    stations and distances, and the many-point path the same arrays, bearings included."""
+    lon, lat = points
+    usable = usable_brute(atlas.stations, flt)
+    for i, k in zip(range(150), [1, 5, 12] * 50, strict=False):
+        one = atlas.index.query(lon[i], lat[i], k, flt)
+        two = atlas.index.query(lon[i:i + 2], lat[i:i + 2], k, flt)  # rows: _exact_knn
+        for got, row in zip(one, two, strict=True):
+            np.testing.assert_array_equal(got[0], row[0])
+        want_idx, want_d = brute(atlas.stations, usable, lon[i], lat[i], k)
+        np.testing.assert_allclose(one[1][0, :len(want_d)], want_d, rtol=0, atol=1e-6)
+        assert set(one[0][0, :len(want_idx)]) == set(want_idx)
+
+
 def test_distances_agree_with_haversine_and_utm(atlas, points):
     lon, lat = points
     idx, dist, bearing = atlas.index.query(lon, lat, 3)
