@@ -1,13 +1,14 @@
 """Heavy routes run in niced child processes, so they cannot take CPU or the GIL from couriers.
 
 Measured (bench/load.py, mixed case): with 80 clients on gaps and the hourly curve sharing
-the worker's threads, `/api/nearest` had a p99 of about 300 ms; its answers wait for the GIL
-and for CPU behind the heavy computations. Under gunicorn (`STATIONS_HEAVY_PROCESSES`, per
-worker, default 1 in gunicorn.conf.py) each worker forks that many children right after it
-starts, before it runs any thread; they share the preloaded data copy-on-write, lower their
-priority (nice 10) and run the heavy blueprints' requests through the same Flask app. The
-worker keeps the bound on queued work: at most STATIONS_HEAVY_REQUESTS heavy requests in
-flight, beyond which it answers the documented 503 at once.
+the worker's threads, `/api/nearest` had a p99 of about 300 ms, its answers waiting for the
+GIL and for CPU behind heavy computations; with these children, 55-110 ms on this noisy
+machine. Under gunicorn (`STATIONS_HEAVY_PROCESSES` per worker, default 1 in
+gunicorn.conf.py) each worker forks its children right after it starts, before it runs any
+thread. They share the preloaded data copy-on-write, run at the lowest priority (nice 19:
+they get the CPU couriers leave) and answer the heavy blueprints' requests through the same
+Flask app. The worker keeps the bound on queued work: at most STATIONS_HEAVY_REQUESTS heavy
+requests in flight, beyond which it answers the documented 503 at once.
 
 A request is handed over whole (its environ strings and body) and comes back whole (status,
 headers, body); every rule, limit, cache and error message stays in the Flask app. Without
@@ -36,7 +37,7 @@ from app.busy import busy_answer
 from app.frame_policy import security_headers
 from app.json_provider import OPTIONS
 
-NICE = 10
+NICE = 19
 _PR_SET_PDEATHSIG = 1
 WAIT_S = 120  # a child answer slower than this is given up as a 503
 TOO_SLOW = ("", [], b"")  # what _in_child says then

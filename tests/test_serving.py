@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from app.heavy_processes import NICE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,8 +50,8 @@ def descendants(pid: int) -> dict[int, int]:
 
 
 def heavy_routes_run_in_niced_children(port: int, master: int, client) -> None:
-    """Each worker forked one heavy-route child at nice 10; their answers (a GET and a POST
-    with a body) are the in-process app's."""
+    """Each worker forked one heavy-route child at the lowest priority; their answers (a GET
+    and a POST with a body) are the in-process app's."""
     base = f"http://127.0.0.1:{port}"
     with urllib.request.urlopen(base + "/api/coverage?type=health&threshold_m=900",
                                 timeout=60) as r:
@@ -62,7 +64,7 @@ def heavy_routes_run_in_niced_children(port: int, master: int, client) -> None:
         served = json.loads(r.read())
     assert served == client.post("/api/scenario", json=json.loads(body)).get_json()
     nice = descendants(master)
-    assert sorted(nice.values()) == [0, 0, 10, 10]  # two workers, a niced child under each
+    assert sorted(nice.values()) == [0, 0, NICE, NICE]  # two workers, a niced child under each
 
 
 def test_a_worker_with_every_heavy_place_taken_answers_flasks_503_itself(app):
