@@ -80,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     frame_policy.register(app)
     compression.register(app)
     assets.register(app)
-    heavy_processes.install(app, heavy)
+    app.extensions["heavy_paths"] = busy.heavy_paths(app)
+    heavy_processes.install(app)
     nearest_lane.install(app)
     return app

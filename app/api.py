@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, jsonify, request
 from werkzeug.datastructures import MultiDict
 
@@ -39,17 +41,21 @@ from geo.query import (
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
+_FIELD = "(" + "|".join(STATION_PROPERTIES) + ")"
+FIELDS_PATTERN = rf"^\s*{_FIELD}\s*(,\s*{_FIELD}\s*)*$"  # also the OpenAPI document's
+
+
 def _fields() -> tuple[str, ...] | None:
     """Optional `fields=id,name,type` to keep map layers small."""
-    raw = request.args.get("fields", "").strip()
-    if not raw:
+    raw = request.args.get("fields")
+    if raw is None:
         return None
-    names = tuple(f.strip() for f in raw.split(",") if f.strip())
-    unknown = [f for f in names if f not in STATION_PROPERTIES]
-    if unknown:
-        raise QueryError("fields", f"unknown field {shown(unknown[0])}: use "
-                                   f"{', '.join(STATION_PROPERTIES)}")
-    return names
+    if not re.match(FIELDS_PATTERN, raw):
+        bad = next((f.strip() for f in raw.split(",")
+                    if f.strip() not in STATION_PROPERTIES), raw)
+        raise QueryError("fields", f"unknown field {shown(bad)}: use a comma-separated list "
+                                   f"of {', '.join(STATION_PROPERTIES)}")
+    return tuple(f.strip() for f in raw.split(","))
 
 
 def _geojson(doc: dict):

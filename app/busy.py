@@ -83,9 +83,19 @@ def leave_heavy_route(_exc=None) -> None:
         _gate().release()
 
 
+def heavy_paths(app) -> frozenset[str]:
+    """The heavy routes' paths (the document's 429/503s, the worker's child processes)."""
+    names = app.extensions["heavy_blueprints"]
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in names]
+    if any(r.arguments for r in rules):
+        raise ValueError("heavy routes are matched by path: give them no URL variables")
+    return frozenset(r.rule for r in rules)
+
+
 def register(app, heavy_blueprints) -> None:
     """Gate the heavy blueprints' routes (checked per app: blueprints are shared by apps)."""
     names = frozenset(bp.name for bp in heavy_blueprints)
+    app.extensions["heavy_blueprints"] = names
 
     def gate() -> None:
         if request.blueprint in names:

@@ -40,4 +40,5 @@ def from_env() -> dict:
         "STATIONS_HEAVY_REQUESTS": int(os.environ.get("STATIONS_HEAVY_REQUESTS") or 6),
         "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
         "STATIONS_HEAVY_PROCESSES": int(os.environ.get("STATIONS_HEAVY_PROCESSES") or 0),
+        "STATIONS_MIP_SECONDS": float(os.environ.get("STATIONS_MIP_SECONDS") or 60),
     }

@@ -78,14 +78,9 @@ def _portable(environ: dict) -> dict:
 class HeavyProcesses:
     """WSGI middleware: heavy-route requests to child processes, the rest to the app."""
 
-    def __init__(self, app: Flask, inner: Callable, heavy_blueprints: Iterable,
-                 processes: int):
+    def __init__(self, app: Flask, inner: Callable, processes: int):
         self.app, self.inner, self.processes = app, inner, processes
-        names = {bp.name for bp in heavy_blueprints}
-        rules = [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in names]
-        if any(r.arguments for r in rules):
-            raise ValueError("heavy routes are matched by path: give them no URL variables")
-        self.paths = frozenset(r.rule for r in rules)
+        self.paths = app.extensions["heavy_paths"]
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
         self.places = threading.BoundedSemaphore(app.config["STATIONS_HEAVY_REQUESTS"])
         self.pool: ProcessPoolExecutor | None = None
@@ -153,10 +148,10 @@ class HeavyProcesses:
         return [body]
 
 
-def install(app: Flask, heavy_blueprints: Iterable) -> None:
+def install(app: Flask) -> None:
     """Wrap the app when STATIONS_HEAVY_PROCESSES > 0; `start()` forks (gunicorn post_fork)."""
     n = int(app.config.get("STATIONS_HEAVY_PROCESSES") or 0)
     if n > 0:
-        app.wsgi_app = HeavyProcesses(app, app.wsgi_app, heavy_blueprints, n)
+        app.wsgi_app = HeavyProcesses(app, app.wsgi_app, n)
         app.extensions["heavy_processes"] = app.wsgi_app
 

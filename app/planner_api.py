@@ -20,7 +20,7 @@ from app.coverage_api import (
     zones_for_drawing,
 )
 from geo import scenario as sc
-from geo.access import DECAYS, DEFAULT_MAX_PER_SEAT, load_summary
+from geo.access import DECAYS, DEFAULT_MAX_PER_SEAT, MAX_PER_SEAT_RANGE, load_summary
 from geo.coords import from_wgs84, to_wgs84
 from geo.export import gaps_geojson, sites_bytes, sites_frame
 from geo.plan import (
@@ -59,8 +59,12 @@ def _args() -> dict:
     return body
 
 
-def _text(value) -> str | None:
-    """A JSON number or string as the text the parsers read."""
+def _text(a: dict, key: str) -> str | None:
+    """A parameter as the text the parsers read: a JSON number or string; absent or null is
+    None; an empty string is refused, as in a URL (it is not the default)."""
+    value = a.get(key)
+    if isinstance(value, str) and not value.strip():
+        raise QueryError(key, f"{key} is empty: give a value or leave it out (or null)")
     return None if value is None else str(value)
 
 
@@ -95,16 +99,16 @@ def _candidate_file(fc) -> Candidates:
 
 def _plan_answer(a: dict) -> tuple[Plan, dict]:
     """Validate the plan question and answer it."""
-    spec = _spec_from(a.get("type"), _text(a.get("threshold_m")), _text(a.get("at")),
-                      _amenities(a.get("amenity")), _text(a.get("mode")))
-    k = parse_int("k", _text(a.get("k")), 1, K_MAX, 10)
-    floor = parse_min_density("min_density", _text(a.get("min_density"))) or 0.0
-    exact = (parse_choice("exact", _text(a.get("exact")), ("0", "1", "true", "false"))
+    spec = _spec_from(_text(a, "type"), _text(a, "threshold_m"), _text(a, "at"),
+                      _amenities(a.get("amenity")), _text(a, "mode"))
+    k = parse_int("k", _text(a, "k"), 1, K_MAX, 10)
+    floor = parse_min_density("min_density", _text(a, "min_density")) or 0.0
+    exact = (parse_choice("exact", _text(a, "exact"), ("0", "1", "true", "false"))
              in ("1", "true"))
-    out_crs = parse_crs("out_crs", _text(a.get("out_crs")))
+    out_crs = parse_crs("out_crs", _text(a, "out_crs"))
     source = a.get("candidates")
     kind = "file" if isinstance(source, dict) else \
-        parse_choice("candidates", _text(source), ("cells", "extend_hours")) or "cells"
+        parse_choice("candidates", _text(a, "candidates"), ("cells", "extend_hours")) or "cells"
     cand = _candidate_file(source) if kind == "file" else None
     key = (spec, k, floor, exact, kind,
            None if cand is None else hashlib.sha1(np.stack([cand.lon, cand.lat]).tobytes())
@@ -127,7 +131,8 @@ def _solve_plan(spec, k: int, floor: float, exact: bool, kind: str,
     if cand is None:
         cand = cell_candidates(result) if kind == "cells" else \
             closed_stations(atlas.index, atlas.stations["id"].to_numpy(object), result)
-    plan = plan_sites(result, cand, k, atlas.districts, exact=exact, min_density=floor)
+    plan = plan_sites(result, cand, k, atlas.districts, exact=exact, min_density=floor,
+                      time_limit=current_app.config["STATIONS_MIP_SECONDS"])
     after = sc.recompute(sc.apply(atlas.stations, plan_scenario(plan), spec.type), atlas.grid,
                          atlas.districts, spec, result.network)
     answer = {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
@@ -142,7 +147,7 @@ def _solve_plan(spec, k: int, floor: float, exact: bool, kind: str,
 def plan():
     """k new sites (or closed stations to keep open) that win the most uncovered workers."""
     a = _args()
-    fmt = parse_choice("format", _text(a.get("format")), ("json", "geojson", "csv")) or "json"
+    fmt = parse_choice("format", _text(a, "format"), ("json", "geojson", "csv")) or "json"
     plan_, answer = _plan_answer(a)
     if fmt == "json":
         return jsonify(answer)
@@ -176,11 +181,11 @@ def scenario():
     """Coverage before and after adding, removing or re-timing stations (dataset untouched)."""
     a = _args()
     atlas = current_atlas()
-    spec = _spec_from(a.get("type"), _text(a.get("threshold_m")), _text(a.get("at")),
-                      _amenities(a.get("amenity")), _text(a.get("mode")))
-    floor = parse_min_density("min_density", _text(a.get("min_density")))
-    change = _scenario_from(a, parse_crs("crs", _text(a.get("crs"))))
-    out_crs = parse_crs("out_crs", _text(a.get("out_crs")))
+    spec = _spec_from(_text(a, "type"), _text(a, "threshold_m"), _text(a, "at"),
+                      _amenities(a.get("amenity")), _text(a, "mode"))
+    floor = parse_min_density("min_density", _text(a, "min_density"))
+    change = _scenario_from(a, parse_crs("crs", _text(a, "crs")))
+    out_crs = parse_crs("out_crs", _text(a, "out_crs"))
     sc.check(change, set(atlas.stations["id"]))
     before = coverage_for(spec)
     with heavy_slot():  # a what-if is never cached: each one takes a slot or a 503
@@ -205,7 +210,7 @@ def access():
     spec = _spec_from(args.get("type"), args.get("threshold_m"), args.get("at"),
                       args.getlist("amenity"), None)
     decay = parse_choice("decay", args.get("decay"), DECAYS) or "none"
-    limit = parse_float("max_per_seat", args.get("max_per_seat"), 1, 1e7) \
+    limit = parse_float("max_per_seat", args.get("max_per_seat"), *MAX_PER_SEAT_RANGE) \
         if args.get("max_per_seat") else DEFAULT_MAX_PER_SEAT[spec.type]
     table, _ = load_for(spec, decay, limit)
     feats = [{"type": "Feature", "id": r["id"],

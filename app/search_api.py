@@ -25,11 +25,12 @@ def _point(kind: str, label: str, detail: str, lon: float, lat: float, out_crs: 
 @bp.get("/search")
 def search():
     """Coordinates and links first (they are unambiguous about place), then names."""
-    q = request.args.get("q", "").strip()
+    raw = request.args.get("q", "")
+    if len(raw) > MAX_TEXT:
+        raise QueryError("q", f"q is at most {MAX_TEXT} characters")
+    q = raw.strip()
     if not q:
         raise QueryError("q", "q is required: a place, station, address, coordinates or link")
-    if len(q) > MAX_TEXT:
-        raise QueryError("q", f"q is at most {MAX_TEXT} characters")
     lang = parse_choice("lang", request.args.get("lang"), LANGS) or "zh"
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
     a = current_atlas()

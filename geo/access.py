@@ -25,6 +25,7 @@ DECAYS = ("none", "gaussian")
 # half a visit per worker a year: 5,000. Fitness: ~12 sessions a spot a day, 1 office worker
 # in 100 a day: 1,200.
 DEFAULT_MAX_PER_SEAT = {"relay": 500.0, "health": 5000.0, "fitness": 1200.0}
+MAX_PER_SEAT_RANGE = (1.0, 1e7)  # what a planner may ask for instead
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from geo.coords import check_crs, to_wgs84
 from geo.coverage import CoverageSpec
+from geo.errors import QueryError
 from geo.hours import local_time
 from geo.nearest import StationFilter
 from geo.schema import AMENITIES, STATION_TYPES
@@ -32,15 +33,6 @@ def shown(raw: object) -> str:
 
 _ASCII_INT = re.compile(r"^[+-]?[0-9]+$")
 _ASCII_FLOAT = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-
-
-class QueryError(ValueError):
-    """A bad parameter: `param` names it, the message says what would be accepted."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -89,22 +81,30 @@ def parse_choice(param: str, raw: str | None, choices: tuple[str, ...]) -> str |
     return value
 
 
+_DAY = (r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+        r"|02-(0[1-9]|1[0-9]|2[0-9]))")
+# The times every parser accepts, exactly (also the OpenAPI document's pattern): 'now', or
+# YYYY-MM-DDTHH:MM in the years 2000-2099, optional seconds and UTC offset.
+TIME_PATTERN = (rf"^([Nn][Oo][Ww]|20[0-9]{{2}}-{_DAY}T([01][0-9]|2[0-3]):[0-5][0-9]"
+                r"(:[0-5][0-9])?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?)$")
+_TIME = re.compile(TIME_PATTERN)
+
+
 def parse_time(param: str, raw: str | None) -> datetime | None:
     """An ISO time ('2026-11-24T21:00'), 'now', or None; naive times are Shanghai time."""
     if raw is None or str(raw).strip() == "":
         return None
-    text = str(raw).strip()
+    text = str(raw)
     if text.lower() == "now":
         return local_time()
     try:
-        at = local_time(datetime.fromisoformat(text))
-    except (ValueError, OverflowError):  # 9999-12-31T23:59-14:00 overflows when shifted
-        raise QueryError(param, f"{param} must be an ISO time like 2026-11-24T21:00 or 'now', "
-                                f"got {shown(raw)}") from None
-    if not YEARS[0] <= at.year < YEARS[1]:
-        raise QueryError(param, f"{param} must be between {YEARS[0]} and {YEARS[1]}, "
-                                f"got {shown(raw)}")
-    return at
+        if not _TIME.match(text):  # years 2000-2099 as written: shifting cannot overflow
+            raise ValueError(text)
+        return local_time(datetime.fromisoformat(text.removesuffix("\n")))  # `$` allows one
+    except ValueError:  # 2027-02-29 matches the pattern, yet is no date
+        raise QueryError(param, f"{param} must be an ISO time like 2026-11-24T21:00 or 'now' "
+                                f"(years {YEARS[0]}-{YEARS[1] - 1}; seconds and a UTC offset "
+                                f"optional), got {shown(raw)}") from None
 
 
 def parse_amenities(param: str, raws: list[str]) -> tuple[str, ...]:
@@ -125,20 +125,17 @@ def parse_crs(param: str, raw: str | None) -> str:
 
 
 def parse_bbox(param: str, raw: str | None) -> tuple[float, float, float, float] | None:
-    """'min_lng,min_lat,max_lng,max_lat' in degrees, or None."""
+    """'min_lng,min_lat,max_lng,max_lat' in degrees, or None. Corners may come in either
+    order; latitudes past a pole are clipped to it (a zoomed-out map's bounds do that)."""
     if raw is None or str(raw).strip() == "":
         return None
     parts = str(raw).split(",")
     if len(parts) != 4:
         raise QueryError(param,
                          f"{param} must be min_lng,min_lat,max_lng,max_lat, got {shown(raw)}")
-    w = parse_float(param, parts[0], -180, 180)
-    s = parse_float(param, parts[1], -90, 90)
-    e = parse_float(param, parts[2], -180, 180)
-    n = parse_float(param, parts[3], -90, 90)
-    if w > e or s > n:
-        raise QueryError(param, f"{param} must have min before max, got {shown(raw)}")
-    return w, s, e, n
+    x1, y1, x2, y2 = (parse_float(param, v, -180, 180) for v in parts)
+    s, n = (min(max(v, -90.0), 90.0) for v in sorted((y1, y2)))
+    return min(x1, x2), s, max(x1, x2), n
 
 
 def parse_filter(type: str | None = None, amenities: list[str] = (),

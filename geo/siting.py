@@ -23,6 +23,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from geo.errors import QueryError
 from geo.nearest import chord_to_arc, ecef
 
 EXACT_TIME_LIMIT_S = 60.0
@@ -80,6 +81,9 @@ class CoverageSets:
                    np.asarray(dist, float)[order], n_targets)
 
 
+MAX_PAIRS = 30_000_000  # site-cell pairs held at once: about 1 GB at the peak (24 B each, x2)
+
+
 def straight_sets(src_lon, src_lat, dst_lon, dst_lat, threshold_m: float) -> CoverageSets:
     """Targets within `threshold_m` (surface distance, < 1 mm of the geodesic) of each source.
 
@@ -88,6 +92,12 @@ def straight_sets(src_lon, src_lat, dst_lon, dst_lat, threshold_m: float) -> Cov
     """
     src = cKDTree(ecef(src_lon, src_lat))
     dst = cKDTree(ecef(dst_lon, dst_lat))
+    n_pairs = int(src.count_neighbors(dst, threshold_m))  # a dual-tree count: fast, no memory
+    if n_pairs > MAX_PAIRS:
+        raise QueryError("threshold_m", f"this question pairs {n_pairs:,} sites with cells "
+                                        f"within {threshold_m:g} m; the limit is {MAX_PAIRS:,}: "
+                                        "use a smaller threshold, a density floor (min_density) "
+                                        "or fewer candidates")
     pairs = src.sparse_distance_matrix(dst, threshold_m, output_type="ndarray")
     i, j = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
     per_target = chord_to_arc(1.0, np.asarray(dst_lat, float)) - 1.0  # 1 / (24 R^2)

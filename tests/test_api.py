@@ -139,7 +139,8 @@ def test_nearest_bad_input_is_400_json(client, query, param):
 
 @pytest.mark.parametrize(("query", "param"), [
     ("type=x", "type"), ("district=Gotham", "district"), ("bbox=1,2,3", "bbox"),
-    ("bbox=3,2,1,4", "bbox"), ("amenity=spa", "amenity"), ("open_at=13:99", "open_at"),
+    ("bbox=3,2,1,x", "bbox"), ("bbox=190,2,1,4", "bbox"), ("amenity=spa", "amenity"),
+    ("open_at=13:99", "open_at"),
     ("fields=id,secret", "fields"),
 ])
 def test_stations_bad_input_is_400_json(client, query, param):
@@ -159,3 +160,14 @@ def test_responses_are_gzipped_for_phones(client):
     import json
 
     assert len(json.loads(gzip.decompress(r.data))["features"]) == 1512
+
+
+def test_bbox_corners_in_either_order_and_past_the_pole(client):
+    """A box is the same box whichever corners come first; a latitude past a pole is clipped
+    (a zoomed-out map's bounds), never a 400."""
+    ids = lambda q: [f["id"] for f in client.get(f"/api/stations?fields=id&bbox={q}")  # noqa: E731
+                     .get_json()["features"]]
+    ordered = ids("121.4,31.1,121.5,31.3")
+    assert ordered and ids("121.5,31.3,121.4,31.1") == ordered == ids("121.4,31.3,121.5,31.1")
+    assert len(ids("100,-120,140,120")) == client.get("/api/stations?fields=id").get_json()[
+        "count"]

@@ -132,6 +132,12 @@ def test_api_nearest_by_street_with_routes(town, town_stations):
         assert f["properties"]["distance_m"] >= sl["properties"]["distance_m"]
     r = c.get(f"/api/nearest?lat={lat}&lng={lon}&mode=bike")
     assert r.status_code == 400 and r.get_json()["param"] == "mode"
+    doc = c.get("/api/openapi.json").get_json()  # lists the modes this server can answer
+    modes = {p["name"]: p["schema"].get("enum") for p in doc["paths"]["/api/nearest"]["get"][
+        "parameters"]}["mode"]
+    areas = doc["paths"]["/api/service-areas"]["get"]["parameters"]
+    assert modes == ["straight", "walk"]
+    assert next(p for p in areas if p["name"] == "mode")["schema"]["enum"] == ["walk"]
     far = c.get("/api/nearest?lat=31.25&lng=121.45&mode=walk").get_json()
     assert far["features"] == [] and "unreachable" in far["note"]
     cov = c.get("/api/coverage?type=relay&threshold_m=400&mode=walk").get_json()

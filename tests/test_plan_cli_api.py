@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
@@ -104,3 +105,25 @@ def test_keep_open_is_shown_beside_new_sites(client):
     alt = keep["new_sites_instead"]
     assert alt["k"] == 3
     assert alt["gain"] == sum(f["properties"]["gain"] for f in new["sites"]["features"])
+
+
+def test_a_plan_too_large_to_hold_is_a_400_naming_the_threshold(client):
+    """Found by fuzzing: fitness at 18 km with every cell a candidate pairs 162 million
+    site-cell pairs, and the pair table ran out of memory (a 500). Counted first, refused."""
+    r = client.get("/api/plan?type=fitness&threshold_m=18000&k=2")
+    assert r.status_code == 400 and r.get_json()["param"] == "threshold_m"
+    assert "limit" in r.get_json()["error"]
+
+
+def test_straight_sets_refuse_more_pairs_than_the_limit(monkeypatch):
+    import numpy as np
+
+    from geo import siting
+    from geo.errors import QueryError
+
+    lon, lat = np.array([121.0, 121.001]), np.array([31.0, 31.0])
+    assert siting.straight_sets(lon, lat, lon, lat, 500.0).n_targets == 2  # 4 pairs
+    monkeypatch.setattr(siting, "MAX_PAIRS", 3)
+    with pytest.raises(QueryError) as err:
+        siting.straight_sets(lon, lat, lon, lat, 500.0)
+    assert err.value.param == "threshold_m" and "4 sites" in str(err.value)

@@ -72,12 +72,11 @@ def test_a_worker_with_every_heavy_place_taken_answers_flasks_503_itself(app):
     handler gives (same status, headers and bytes), without a child or Flask."""
     from werkzeug.test import Client
 
-    from app import coverage_api
     from app.busy import _slots
     from app.heavy_processes import HeavyProcesses
 
     inner = app.wsgi_app.inner  # the app below the nearest lane
-    mw = HeavyProcesses(app, inner, [coverage_api.bp], 1)
+    mw = HeavyProcesses(app, inner, 1)
     mw.pool = object()  # as if started; no place is free, so it is never used
     while mw.places.acquire(blocking=False):
         pass
