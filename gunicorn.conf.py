@@ -12,7 +12,7 @@ os.environ.setdefault("STATIONS_HEAVY_PROCESSES", "1")
 bind = os.environ.get("STATIONS_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("STATIONS_WORKERS", os.cpu_count() or 1))
 worker_class = "gthread"
-threads = int(os.environ.get("STATIONS_THREADS", "8"))  # heavy routes take at most 6 of them
+threads = int(os.environ.get("STATIONS_THREADS", "8"))  # heavy routes take at most threads - 2
 preload_app = True  # load the atlas once; workers share it copy-on-write
 timeout = 30  # a worker silent this long is restarted
 graceful_timeout = 20  # on HUP/TERM, in-flight requests get this long to finish

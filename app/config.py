@@ -21,6 +21,14 @@ def frame_ancestors(value: str) -> str:
     return " ".join(tokens)
 
 
+def heavy_requests() -> int:
+    """Heavy-route requests a worker takes at once: STATIONS_HEAVY_REQUESTS (default 6), but
+    never more than its threads (STATIONS_THREADS, default 8) less two, which stay free for
+    the courier's path (with 4 threads and 6 places, heavy requests held every thread)."""
+    threads = int(os.environ.get("STATIONS_THREADS") or 8)
+    return max(1, min(int(os.environ.get("STATIONS_HEAVY_REQUESTS") or 6), threads - 2))
+
+
 def from_env() -> dict:
     """Read STATIONS_* variables; anything unset falls back to the embedded dataset."""
     tiles = os.environ.get("STATIONS_TILES", "osm").strip().lower()
@@ -37,7 +45,7 @@ def from_env() -> dict:
         "STATIONS_HSTS": os.environ.get("STATIONS_HSTS", "").lower() in ("1", "true", "yes"),
         "STATIONS_RATE_LIMIT": os.environ.get("STATIONS_RATE_LIMIT") or "600 per minute",
         "STATIONS_RATE_STORAGE": os.environ.get("STATIONS_RATE_STORAGE") or "memory://",
-        "STATIONS_HEAVY_REQUESTS": int(os.environ.get("STATIONS_HEAVY_REQUESTS") or 6),
+        "STATIONS_HEAVY_REQUESTS": heavy_requests(),
         "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
         "STATIONS_HEAVY_PROCESSES": int(os.environ.get("STATIONS_HEAVY_PROCESSES") or 0),
         "STATIONS_MIP_SECONDS": float(os.environ.get("STATIONS_MIP_SECONDS") or 60),
