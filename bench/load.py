@@ -7,7 +7,8 @@ in Shanghai, with and without type, amenity and open_at=now. Prints requests/s, 
 errors, and our figure as a share of the floor. The mixed case runs 80 connections on
 /api/gaps and /api/coverage/hourly (varied parameters) while 20 call /api/nearest.
 
-Run: python bench/load.py [--seconds 10]   (needs /usr/bin/wrk)
+Run: python bench/load.py [--seconds 10]   (needs /usr/bin/wrk; STATIONS_WORKERS, default 2,
+and STATIONS_THREADS apply to both servers)
 Goals (issue 12): >= 1,000 req/s on 2 cores, >= half the floor, p99 < 50 ms at 100
 connections, 0 errors; mixed: nearest p99 < 100 ms, no errors but documented 503s.
 """
@@ -102,7 +103,8 @@ def free_port() -> int:
 
 def start(app: str, port: int, extra_env: dict | None = None, cwd: Path = ROOT):
     """gunicorn with the repo's config (2 workers), quiet access log; waits until it answers."""
-    env = {**os.environ, "STATIONS_BIND": f"127.0.0.1:{port}", "STATIONS_WORKERS": "2",
+    env = {**os.environ, "STATIONS_BIND": f"127.0.0.1:{port}",
+           "STATIONS_WORKERS": os.environ.get("STATIONS_WORKERS", "2"),
            "STATIONS_TILES": "none", "STATIONS_ACCESS_LOG": "/dev/null",
            "STATIONS_LOG_LEVEL": "warning", **(extra_env or {})}
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app],
@@ -175,6 +177,10 @@ def main() -> None:
         print(row("ours: /api/nearest, 100 connections", ours))
         print(f"\nours = {ours['rps'] / floor['rps']:.0%} of the floor's requests/s; server up "
               f"and answering in {started:.1f} s")
+        print(f"Little's law at 100 connections: mean latency = 100 / throughput, so "
+              f"{100_000 / floor['rps']:.0f} ms for the floor and "
+              f"{100_000 / ours['rps']:.0f} ms for ours; p99 < 50 ms needs > 2,000 req/s "
+              "with little spread")
         heavy = subprocess.Popen([sys.executable, __file__, "--heavy", str(port),
                                   str(args.seconds + 2)], stdout=subprocess.PIPE, text=True)
         time.sleep(1.0)
