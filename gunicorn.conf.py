@@ -35,3 +35,16 @@ def post_fork(server, worker):
     if children is not None:  # our app (the bench's bare floor app has none)
         children.start()
     sys.setswitchinterval(float(os.environ.get("STATIONS_SWITCH_INTERVAL", "0.0005")))
+
+
+def on_reload(server):
+    """HUP: load the app again (a newly activated dataset version) before the new workers fork
+    from it; with preload_app alone they would fork from the old one. If loading fails, the
+    old app keeps serving and the error is logged."""
+    old = server.app.callable
+    server.app.callable = None
+    try:
+        server.app.wsgi()
+    except Exception:  # a bad dataset must not take the server down
+        server.log.exception("reload failed; still serving the previous data")
+        server.app.callable = old

@@ -199,3 +199,69 @@ def test_heavy_places_leave_two_threads_for_couriers(monkeypatch):
     assert heavy_requests() == 6
     monkeypatch.setenv("STATIONS_THREADS", "2")
     assert heavy_requests() == 1  # one thread each, at the least
+
+
+def our_processes(port: int) -> list[int]:
+    """Every process started for this server (its environment names the port)."""
+    mark = f"STATIONS_BIND=127.0.0.1:{port}".encode()
+    found = []
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark in env.read_bytes().split(b"\0"):
+                found.append(int(env.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_hup_serves_the_newly_activated_version_and_leaves_no_orphans(tmp_path, atlas):
+    """kill -HUP: new workers (and their heavy children) load the live dataset version; the
+    old workers and children are gone."""
+    import os
+    import signal
+
+    from tests.test_import import gbk_csv, run
+
+    ds = tmp_path / "ds"
+    truth = [(r.district, r.lon, r.lat) for r in atlas.stations.iloc[::150].itertuples()]
+    for name, rows in (("a.csv", truth), ("b.csv", truth[:5])):
+        assert run("import", str(gbk_csv(tmp_path / name, rows)), "--type", "relay", "--crs",
+                   "gcj02", "--dataset", str(ds))[0] == 0
+        time.sleep(1.1)  # versions are named by the second
+    versions = json.loads(run("datasets", "--dataset", str(ds), "--json")[1])
+    assert run("datasets", "--dataset", str(ds), "--use", versions[0]["version"])[0] == 0
+    port = free_port()
+    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "STATIONS_TILES": "none",
+           "STATIONS_WORKERS": "2", "STATIONS_DATA": str(ds), "STATIONS_ACCESS_LOG": "/dev/null",
+           "STATIONS_BIND": f"127.0.0.1:{port}"}
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c",
+                             str(ROOT / "gunicorn.conf.py")], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stations() -> int | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                return sum(json.loads(r.read())["stations"].values())
+        except OSError:
+            return None
+
+    def wait(pred, seconds: float = 60):
+        deadline = time.time() + seconds
+        while time.time() < deadline and not pred():
+            time.sleep(0.2)
+        return pred()
+
+    try:
+        assert wait(lambda: stations() == len(truth))
+        assert wait(lambda: len(our_processes(port)) == 5)  # master, 2 workers, 2 children
+        before = set(our_processes(port)) - {proc.pid}
+        assert run("datasets", "--dataset", str(ds), "--use", versions[1]["version"])[0] == 0
+        os.kill(proc.pid, signal.SIGHUP)
+        assert wait(lambda: stations() == 5)
+        assert wait(lambda: len(our_processes(port)) == 5 and not
+                    before & set(our_processes(port)))  # the old ones, children too, are gone
+        assert wait(lambda: sorted(descendants(proc.pid).values()) == [0, 0, NICE, NICE])
+    finally:  # (an old worker may be a zombie for a moment, until the master reaps it)
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert wait(lambda: not our_processes(port), 10)  # and nothing outlives the master
