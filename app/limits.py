@@ -4,7 +4,8 @@ STATIONS_RATE_LIMIT (default "600 per minute") applies per address to coverage, 
 hourly curve, cells, service areas, plans, scenarios, station load and list checks; the
 nearest-station path and the pages are not limited. STATIONS_RATE_STORAGE may point at a
 shared store (e.g. redis://host:6379) so that every worker and server counts together; with
-the in-memory default each worker counts alone. Behind a proxy, run the app with Werkzeug's
+the in-memory default each process answering heavy routes (a worker, or under gunicorn its
+heavy-route child) counts alone. Behind a proxy, run the app with Werkzeug's
 ProxyFix so the client address is the real one. Over the limit: 429 JSON with Retry-After.
 """
 
