@@ -32,19 +32,23 @@ def busy_answer() -> tuple[dict, list[tuple[str, str]]]:
 _create = threading.Lock()
 
 
-def _semaphore(name: str, setting: str, default: int) -> threading.BoundedSemaphore:
+def _semaphore(app, name: str, setting: str, default: int) -> threading.BoundedSemaphore:
     """A per-app semaphore sized by a setting, created on first use."""
-    ext = current_app.extensions
+    ext = app.extensions
     with _create:
         if name not in ext:
-            ext[name] = threading.BoundedSemaphore(int(current_app.config.get(setting,
-                                                                              default)))
+            ext[name] = threading.BoundedSemaphore(int(app.config.get(setting, default)))
     return ext[name]
 
 
 def _slots() -> threading.BoundedSemaphore:
     """Heavy computations running in this worker."""
-    return _semaphore("heavy_slots", "STATIONS_HEAVY_MAX", 2)
+    return _semaphore(current_app, "heavy_slots", "STATIONS_HEAVY_MAX", 2)
+
+
+def needs_no_slot() -> None:
+    """Mark this thread (the background warm-up) as taking no slot from requests."""
+    _held.slot = True
 
 
 @contextmanager
@@ -64,23 +68,24 @@ def heavy_slot():
         slots.release()
 
 
-def _gate() -> threading.BoundedSemaphore:
-    """Heavy-route requests in progress in this worker."""
-    return _semaphore("heavy_gate", "STATIONS_HEAVY_REQUESTS", 6)
+def heavy_gate(app) -> threading.BoundedSemaphore:
+    """Heavy-route requests in progress in this worker: Flask's gate below and the hand-off
+    to heavy-route children (app/heavy_processes.py) count in this one semaphore."""
+    return _semaphore(app, "heavy_gate", "STATIONS_HEAVY_REQUESTS", 6)
 
 
 def enter_heavy_route() -> None:
     """Before a heavy route: at most STATIONS_HEAVY_REQUESTS (6) of them in a worker at once
     (computing, waiting for a shared computation, or sending a cached answer), so the
     worker's other threads stay free for the nearest-station path. Beyond: 503 at once."""
-    if not _gate().acquire(blocking=False):
+    if not heavy_gate(current_app).acquire(blocking=False):
         raise Busy(BUSY)
     g.heavy_gate = True
 
 
 def leave_heavy_route(_exc=None) -> None:
     if g.pop("heavy_gate", False):
-        _gate().release()
+        heavy_gate(current_app).release()
 
 
 def heavy_paths(app) -> frozenset[str]:

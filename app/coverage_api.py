@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
 from app.api import require_mode
-from app.busy import Busy, heavy_slot
+from app.busy import Busy, heavy_slot, needs_no_slot
 from geo.access import DEFAULT_MAX_PER_SEAT, station_load
 from geo.coords import from_wgs84, shift_geometries
 from geo.coverage import (
@@ -89,11 +89,8 @@ def cached(name: str, key, build):
                 return cache[key]
         raise Busy("the same question is still being computed; retry in a few seconds")
     try:
-        if threading.current_thread().name == "warm-day":
-            value = build()  # the one background warm-up takes no slot from requests
-        else:
-            with heavy_slot():
-                value = build()
+        with heavy_slot():  # the warm-up thread needs none (busy.needs_no_slot)
+            value = build()
         with _lock:
             cache[key] = value
             while len(cache) > CACHE_SIZE:
@@ -129,6 +126,7 @@ def _warm_day(spec: CoverageSpec, weekday: int) -> None:
         running.add(key)
 
     def run() -> None:
+        needs_no_slot()  # the one background warm-up takes no slot from requests
         try:
             with app.app_context():
                 day = datetime.combine(weekday_date(weekday), datetime.min.time())

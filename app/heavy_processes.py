@@ -25,7 +25,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,7 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 import orjson
 from flask import Flask
 
-from app.busy import busy_answer
+from app.busy import busy_answer, heavy_gate
 from app.frame_policy import security_headers
 from app.json_provider import OPTIONS
 
@@ -82,7 +81,7 @@ class HeavyProcesses:
         self.app, self.inner, self.processes = app, inner, processes
         self.paths = app.extensions["heavy_paths"]
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
-        self.places = threading.BoundedSemaphore(app.config["STATIONS_HEAVY_REQUESTS"])
+        self.places = heavy_gate(app)  # the same count Flask's gate keeps
         self.pool: ProcessPoolExecutor | None = None
         self.security = security_headers(app.config, embed=False, nonce=None)
 

@@ -68,34 +68,33 @@ def heavy_routes_run_in_niced_children(port: int, master: int, client) -> None:
 
 
 def test_a_worker_with_every_heavy_place_taken_answers_flasks_503_itself(app):
-    """The worker bounds what waits for its children: beyond the places, the 503 Flask's
-    handler gives (same status, headers and bytes), without a child or Flask."""
+    """The worker bounds what waits for its children with Flask's own gate: beyond it, the
+    503 Flask's handler gives (same status, headers and bytes), without a child or Flask."""
     from werkzeug.test import Client
 
-    from app.busy import _slots
+    from app.busy import heavy_gate
     from app.heavy_processes import HeavyProcesses
 
     inner = app.wsgi_app.inner  # the app below the nearest lane
     mw = HeavyProcesses(app, inner, 1)
+    assert mw.places is heavy_gate(app)  # one count of heavy requests, not two
     mw.pool = object()  # as if started; no place is free, so it is never used
+    taken = 0
     while mw.places.acquire(blocking=False):
-        pass
-    r = Client(mw).get("/api/gaps?type=relay&threshold_m=777")
-    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
-    assert "retry" in r.get_json()["error"]
-    with app.app_context():
-        slots = _slots()
-    held = [slots.acquire(blocking=False) for _ in range(app.config["STATIONS_HEAVY_MAX"])]
-    try:  # Flask's own 503: every computing slot taken
-        flask = Client(inner).get("/api/gaps?type=relay&threshold_m=777")
+        taken += 1
+    try:
+        r = Client(mw).get("/api/gaps?type=relay&threshold_m=777")
+        flask = Client(inner).get("/api/gaps?type=relay&threshold_m=777")  # Flask's gate
+        nearest = Client(mw).get("/api/nearest?lat=31.2&lng=121.4")
     finally:
-        for ok in held:
-            if ok:
-                slots.release()
-    assert flask.status_code == 503
+        for _ in range(taken):
+            mw.places.release()
+    assert taken == app.config["STATIONS_HEAVY_REQUESTS"]
+    assert r.status_code == flask.status_code == 503 and r.headers["Retry-After"] == "2"
+    assert "retry" in r.get_json()["error"]
     assert sorted(r.headers.items()) == sorted(flask.headers.items())
     assert r.get_data() == flask.get_data()
-    assert Client(mw).get("/api/nearest?lat=31.2&lng=121.4").status_code == 200
+    assert nearest.status_code == 200
 
 
 def test_stations_serve_runs_gunicorn_with_the_config(tmp_path, client):
@@ -168,13 +167,12 @@ def test_heavy_routes_are_rate_limited_per_address_with_429_json():
 
 def test_heavy_routes_beyond_the_gate_are_refused_while_nearest_flows():
     from app import create_app
-    from app.busy import _gate
+    from app.busy import heavy_gate
 
     app = create_app({"STATIONS_TILES": "none", "STATIONS_HEAVY_REQUESTS": 1})
     client = app.test_client()
     assert client.get("/api/coverage?type=relay").status_code == 200
-    with app.app_context():
-        gate = _gate()
+    gate = heavy_gate(app)
     assert gate.acquire(blocking=False)  # another heavy request is in progress
     try:
         r = client.get("/api/coverage?type=relay")  # even a cached answer waits its turn
@@ -265,3 +263,35 @@ def test_hup_serves_the_newly_activated_version_and_leaves_no_orphans(tmp_path, 
         proc.terminate()
         proc.wait(timeout=30)
     assert wait(lambda: not our_processes(port), 10)  # and nothing outlives the master
+
+
+def test_the_warm_up_thread_takes_no_slot(app):
+    """A thread marked with needs_no_slot computes even when every slot is taken; a request
+    thread then gets the documented Busy."""
+    import threading
+
+    import pytest
+
+    from app.busy import Busy, _slots, heavy_slot, needs_no_slot
+
+    with app.app_context():
+        slots = _slots()
+    held = [slots.acquire(blocking=False) for _ in range(app.config["STATIONS_HEAVY_MAX"])]
+    seen = {}
+
+    def warm() -> None:
+        needs_no_slot()
+        with app.app_context(), heavy_slot():
+            seen["warm"] = True
+
+    try:
+        t = threading.Thread(target=warm)
+        t.start()
+        t.join(10)
+        with app.app_context(), pytest.raises(Busy), heavy_slot():
+            pass
+    finally:
+        for ok in held:
+            if ok:
+                slots.release()
+    assert all(held) and seen == {"warm": True}
