@@ -32,14 +32,13 @@ from concurrent.futures.process import BrokenProcessPool
 import orjson
 from flask import Flask
 
-from app.busy import busy_answer, heavy_gate
+from app.busy import BUSY, Busy, busy_answer, heavy_gate
 from app.frame_policy import security_headers
 from app.json_provider import OPTIONS
 
 NICE = 19
 _PR_SET_PDEATHSIG = 1
 WAIT_S = 120  # a child answer slower than this is given up as a 503
-TOO_SLOW = ("", [], b"")  # what _in_child says then
 log = logging.getLogger(__name__)
 _inner: Callable | None = None  # the Flask WSGI callable the children run (set before fork)
 
@@ -83,7 +82,11 @@ class HeavyProcesses:
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
         self.places = heavy_gate(app)  # the same count Flask's gate keeps
         self.pool: ProcessPoolExecutor | None = None
-        self.security = security_headers(app.config, embed=False, nonce=None)
+        doc, extra = busy_answer()
+        self.busy_body = orjson.dumps(doc, option=OPTIONS)
+        self.busy_headers = [("Content-Type", "application/json"),
+                             ("Content-Length", str(len(self.busy_body))), *extra,
+                             *security_headers(app.config, embed=False, nonce=None)]
 
     def start(self) -> None:
         """Fork the children now, while this process runs no other thread (gunicorn post_fork)."""
@@ -106,10 +109,10 @@ class HeavyProcesses:
             return self._busy(start_response)
         try:
             answer = self._in_child(environ)
+        except Busy:  # the child's answer did not come back within WAIT_S
+            return self._busy(start_response)
         finally:
             self.places.release()
-        if answer is TOO_SLOW:
-            return self._busy(start_response)
         if answer is None:  # could not hand it over: the thread answers, as without children
             return self.inner(environ, start_response)
         status, headers, body = answer
@@ -117,8 +120,8 @@ class HeavyProcesses:
         return [body]
 
     def _in_child(self, environ: dict) -> tuple[str, list, bytes] | None:
-        """The child's answer; TOO_SLOW; or None when the request cannot travel (odd body) or
-        the pool broke (it is started again for the next request)."""
+        """The child's answer, or None when the request cannot travel (odd body) or the pool
+        broke (it is started again for the next request); Busy when it takes over WAIT_S."""
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -134,17 +137,13 @@ class HeavyProcesses:
             self.pool = self._new_pool()
             return None
         except TimeoutError:
-            return TOO_SLOW
+            raise Busy(BUSY) from None
 
     def _busy(self, start_response: Callable) -> list[bytes]:
         """The documented 503, as Flask's handler words it, without Flask's per-request work:
         clients that ignore Retry-After cost the worker almost nothing."""
-        doc, extra = busy_answer()
-        body = orjson.dumps(doc, option=OPTIONS)
-        start_response("503 SERVICE UNAVAILABLE", [
-            ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-            *extra, *self.security])
-        return [body]
+        start_response("503 SERVICE UNAVAILABLE", self.busy_headers)
+        return [self.busy_body]
 
 
 def install(app: Flask) -> None:

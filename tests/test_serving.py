@@ -295,3 +295,25 @@ def test_the_warm_up_thread_takes_no_slot(app):
             if ok:
                 slots.release()
     assert all(held) and seen == {"warm": True}
+
+
+def test_a_child_too_slow_is_a_503_and_frees_its_place(app, monkeypatch):
+    """An answer not back within WAIT_S: the documented 503, and the place is given back."""
+    from concurrent.futures import Future
+
+    from werkzeug.test import Client
+
+    from app import heavy_processes
+    from app.heavy_processes import HeavyProcesses
+
+    class Stuck:
+        def submit(self, *args):
+            return Future()  # never done
+
+    monkeypatch.setattr(heavy_processes, "WAIT_S", 0.05)
+    mw = HeavyProcesses(app, app.wsgi_app.inner, 1)
+    mw.pool = Stuck()
+    free = mw.places._value
+    r = Client(mw).get("/api/gaps?type=relay")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+    assert mw.places._value == free
