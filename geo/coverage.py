@@ -184,10 +184,10 @@ class CoverageResult:
         return gpd.GeoDataFrame(table, geometry=geoms, crs="EPSG:4326")
 
 
-def _distances(index: NearestIndex, ids: np.ndarray, grid: CellGrid, spec: CoverageSpec,
-               mask: np.ndarray | None, network=None,
-               snapped: tuple[np.ndarray, np.ndarray] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+def cell_distances(index: NearestIndex, ids: np.ndarray, grid: CellGrid, spec: CoverageSpec,
+                   mask: np.ndarray | None, network=None,
+                   snapped: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Metres from every cell centre to its nearest usable station: straight (geodesic to
     < 1 mm) or along the street network (one multi-source Dijkstra, access legs included)."""
     if network is None:
@@ -224,7 +224,7 @@ def coverage_of(index: NearestIndex, ids: np.ndarray, grid: CellGrid, districts:
         raise ValueError(f"unknown station type {spec.type!r}")
     if mask is None:
         mask = usable_mask(index, spec)
-    dist, station = _distances(index, ids, grid, spec, mask, network)
+    dist, station = cell_distances(index, ids, grid, spec, mask, network)
     usable = len(usable_rows(index, spec.type, mask))
     return CoverageResult(spec, grid, districts, dist, station, usable, network)
 
@@ -270,7 +270,7 @@ def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFr
         mask = atlas.index.usable(replace(spec.station_filter, open_at=at))
         key = mask.tobytes()
         if key not in done:
-            dist, _ = _distances(atlas.index, ids, grid, spec, mask, network, snapped)
+            dist, _ = cell_distances(atlas.index, ids, grid, spec, mask, network, snapped)
             covered = int(served[dist <= spec.threshold].sum())
             done[key] = covered
         rows.append({"hour": hour, "at": at.isoformat(timespec="minutes"),

@@ -1,0 +1,278 @@
+"""National coverage, gaps and siting on dask: partition by partition, stations broadcast.
+
+How the work is split (and why the answers equal the single-process ones exactly):
+
+1. **Cells, per partition** (a city's file, or an H3 parent cell): every cell's distance to
+   its nearest usable station. The station index (a KD-tree over a few hundred thousand
+   stations, a few MB) is broadcast to every worker once, so a cell's answer does not depend
+   on which partition holds it: no halo is needed. The task writes its cells to
+   `cells.parquet/` where it runs and returns per-district sums and its cells slimmed to
+   the arrays the city stage needs (ids, districts, workers, distance: ~40 bytes a cell).
+2. **Zones and sites, per city**: gap zones and new sites are a city's question, so one task
+   per city takes that city's rows from stage 1 and runs the single-process code
+   (`CoverageResult.gaps`, `plan_sites`) on them, in the city's own cell order. A zone that
+   crosses partition boundaries inside a city is therefore merged by construction: the city
+   task sees all of it, and every cell that could be its site (a halo of the whole city,
+   which is one partition nationally). A zone never crosses a city boundary: each city
+   plans its own.
+
+Nothing is shuffled: partitions are keyed when the data is written, and stage 2 depends only
+on the stage-1 futures of its own city, which dask runs where they lie. With no client, the
+same functions run one after the other in this process (the single-process path).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.cells import CellGrid
+from geo.coverage import CoverageResult, CoverageSpec, cell_distances, usable_mask, usable_rows
+from geo.dask_runner import Runner
+from geo.export import gaps_bytes, write_atomic
+from geo.national_data import NationalData, Partition, check_stations
+from geo.nearest import NearestIndex
+from geo.schema import SEGMENTS, SERVES
+from geo.zones import density_floor
+
+AREA_TABLE = ["province", "city", "district", "workers", "covered", "uncovered",
+              "share_covered"]
+CELL_COLUMNS = ["h3", "city_code", "district_code", "workers", "distance_m", "station",
+                "covered"]
+TOP_ZONES = 10
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every partition task needs, sent to each worker once."""
+
+    index: NearestIndex
+    ids: np.ndarray
+    mask: np.ndarray | None
+    spec: CoverageSpec
+    floor: float
+    out: str | None  # directory for cells.parquet, or None to keep cells in memory only
+
+
+def shared_for(data: NationalData, spec: CoverageSpec, min_density: float | None = None,
+               out: str | Path | None = None) -> Shared:
+    """Build the station index once, on the client, for broadcasting."""
+    check_stations(data.stations)
+    index = NearestIndex(data.stations)
+    return Shared(index, data.stations["id"].to_numpy(object), usable_mask(index, spec), spec,
+                  density_floor(spec.type, min_density), None if out is None else str(out))
+
+
+def _grid(cells: pd.DataFrame) -> CellGrid:
+    """A cell grid over a table of cells (one partition, or one city's gathered rows)."""
+    return CellGrid.from_arrays(cells["h3"].to_numpy(np.uint64),
+                                cells["district_code"].to_numpy(str),
+                                {s: cells[s].to_numpy(np.int64) for s in SEGMENTS})
+
+
+def cover_partition(part: Partition, shared: Shared) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stage 1 for one partition: (district sums, its cells slimmed for the city stage)."""
+    cells = part.load()
+    grid = _grid(cells)
+    spec = shared.spec
+    dist, station = cell_distances(shared.index, shared.ids, grid, spec, shared.mask)
+    served = grid.served(SERVES[spec.type])
+    covered = dist <= spec.threshold
+    if shared.out is not None:
+        _write_cells(part, grid, served, dist, station, covered, shared.out)
+    sums = pd.DataFrame({"city_code": part.city_code, "district_code": grid.district,
+                         "workers": served, "covered": np.where(covered, served, 0)})
+    sums = sums.groupby(["city_code", "district_code"], as_index=False).sum()
+    return sums, slim_rows(cells, dist)
+
+
+def slim_rows(cells: pd.DataFrame, dist: np.ndarray) -> pd.DataFrame:
+    """What the city stage needs of every cell: zones may be sited on any cell, covered or
+    not, within one threshold of a gap cell, so every cell travels, in compact types."""
+    rows = pd.DataFrame({"h3": cells["h3"].to_numpy(np.uint64),
+                         "district_code": cells["district_code"].astype("category"),
+                         **{s: cells[s].to_numpy(np.int32) for s in SEGMENTS},
+                         "row": cells["row"].to_numpy(np.int64), "distance_m": dist})
+    return rows.reset_index(drop=True)
+
+
+def _write_cells(part: Partition, grid: CellGrid, served: np.ndarray, dist: np.ndarray,
+                 station: np.ndarray, covered: np.ndarray, out: str) -> None:
+    """This partition's per-cell answers, written where the task runs."""
+    folder = Path(out) / "cells.parquet"
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"h3": grid.h3, "city_code": part.city_code, "district_code": grid.district,
+                  "workers": served, "distance_m": np.round(dist, 2),
+                  "station": station.astype(object), "covered": covered}
+                 ).to_parquet(folder / f"part-{part.key}.parquet", index=False)
+
+
+def city_result(rows: list[pd.DataFrame], shared: Shared, names: pd.DataFrame
+                ) -> CoverageResult:
+    """One city's rows from stage 1 as a coverage result, in the city's own cell order."""
+    cells = pd.concat(rows, ignore_index=True).sort_values("row", kind="stable")
+    usable = len(usable_rows(shared.index, shared.spec.type, shared.mask))
+    return CoverageResult(shared.spec, _grid(cells), names,
+                          cells["distance_m"].to_numpy(float),
+                          np.full(len(cells), None, object), usable)
+
+
+def city_gaps(rows: list[pd.DataFrame], shared: Shared, names: pd.DataFrame, limit: int,
+              group: str = "site") -> gpd.GeoDataFrame:
+    """Stage 2: the city's top gap zones with their polygons, by the single-process code."""
+    result = city_result(rows, shared, names)
+    return result.gaps(limit, shared.floor, group)
+
+
+def city_plan(rows: list[pd.DataFrame], shared: Shared, districts: gpd.GeoDataFrame, k: int
+              ) -> pd.DataFrame:
+    """Stage 2 for siting: k new sites in the city among its own cell centres."""
+    from geo.plan import cell_candidates, plan_sites
+
+    names = pd.DataFrame({"code": districts["code"], "name": districts["name"],
+                          "name_en": districts["name"]})
+    result = city_result(rows, shared, names)
+    if int(result.served[~result.covered].sum()) == 0:
+        return pd.DataFrame()
+    plan = plan_sites(result, cell_candidates(result), k, districts, curve_max=k)
+    return plan.sites
+
+
+def _first(pair: tuple) -> pd.DataFrame:
+    """The district sums of a stage-1 answer."""
+    return pair[0]
+
+
+def _second(pair: tuple) -> pd.DataFrame:
+    """The rows for the city stage of a stage-1 answer."""
+    return pair[1]
+
+
+def _stage_one(data: NationalData, shared, run: Runner):
+    """Stage 1 everywhere; returns (district sums, {city: [rows futures or frames]})."""
+    done = run.map(cover_partition, data.partitions, shared=shared)
+    sums = run.gather(run.map(_first, done) if run.client else [d[0] for d in done])
+    by_city: dict[str, list] = defaultdict(list)
+    for part, d in zip(data.partitions, done, strict=True):
+        by_city[part.city_code].append(run.submit(_second, d) if run.client else d[1])
+    return sums, by_city
+
+
+def area_table(data: NationalData, sums: list[pd.DataFrame]) -> pd.DataFrame:
+    """Workers covered and not by province, city and district (the areas.csv table)."""
+    total = pd.concat(sums, ignore_index=True).groupby(
+        ["city_code", "district_code"], as_index=False)[["workers", "covered"]].sum()
+    names = pd.DataFrame(data.areas[["province", "city", "city_code", "district",
+                                     "district_code"]])
+    table = total.merge(names, on=["city_code", "district_code"], how="left")
+    table["district"] = table["district"].fillna(table["district_code"])
+    table["uncovered"] = table["workers"] - table["covered"]
+    table["share_covered"] = (table["covered"] / table["workers"].where(
+        table["workers"] > 0)).round(4)
+    return table.sort_values(["city_code", "share_covered", "district_code"],
+                             kind="stable").reset_index(drop=True)
+
+
+def city_table(areas: pd.DataFrame) -> pd.DataFrame:
+    """The same figures per city: the national overview's choropleth."""
+    t = areas.groupby(["province", "city", "city_code"], as_index=False)[
+        ["workers", "covered", "uncovered"]].sum()
+    t["share_covered"] = (t["covered"] / t["workers"].where(t["workers"] > 0)).round(4)
+    return t
+
+
+@dataclass
+class NationalCoverage:
+    """The answers of one national coverage run."""
+
+    areas: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+
+    @property
+    def cities(self) -> pd.DataFrame:
+        """Per-city totals."""
+        return city_table(self.areas)
+
+
+def national_coverage(data: NationalData, spec: CoverageSpec, client=None,
+                      out: str | Path | None = None, top: int = TOP_ZONES,
+                      min_density: float | None = None, group: str = "site",
+                      progress: bool = False) -> NationalCoverage:
+    """Coverage of every partition, the area table, and each city's top gap zones."""
+    run = Runner(client, progress)
+    shared = run.share(shared_for(data, spec, min_density, out))
+    sums, by_city = _stage_one(data, shared, run)
+    zones = run.gather([run.submit(city_gaps, rows, shared, data.names(code), top, group)
+                        for code, rows in sorted(by_city.items())])
+    areas = area_table(data, sums)
+    return NationalCoverage(areas, _label_gaps(zones, sorted(by_city), data))
+
+
+def _label_gaps(zones: list[gpd.GeoDataFrame], codes: list[str], data: NationalData
+                ) -> gpd.GeoDataFrame:
+    """All cities' zones in one layer, each with its province, city and code."""
+    names = data.areas.drop_duplicates("city_code").set_index("city_code")
+    frames = []
+    for code, z in zip(codes, zones, strict=True):
+        z = z.copy()
+        z.insert(0, "city_code", code)
+        z.insert(0, "city", names.loc[code, "city"] if code in names.index else code)
+        z.insert(0, "province", names.loc[code, "province"] if code in names.index else "")
+        frames.append(z)
+    if not frames:
+        return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+
+
+def national_plan(data: NationalData, spec: CoverageSpec, k: int, client=None,
+                  progress: bool = False) -> pd.DataFrame:
+    """k new sites per city (lazy greedy, polished), one task per city."""
+    run = Runner(client, progress)
+    shared = run.share(shared_for(data, spec))
+    _, by_city = _stage_one(data, shared, run)
+    codes = sorted(by_city)
+    plans = run.gather([run.submit(city_plan, by_city[c], shared, _districts(data, c), k)
+                        for c in codes])
+    names = data.areas.drop_duplicates("city_code").set_index("city_code")
+    frames = []
+    for code, p in zip(codes, plans, strict=True):
+        if len(p):
+            p.insert(0, "city_code", code)
+            p.insert(0, "city", names.loc[code, "city"])
+            p.insert(0, "province", names.loc[code, "province"])
+            frames.append(p)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _districts(data: NationalData, code: str) -> gpd.GeoDataFrame:
+    """A city's district polygons as the planner expects them (code, name)."""
+    rows = data.areas[data.areas["city_code"] == code]
+    return gpd.GeoDataFrame({"code": rows["district_code"].to_numpy(str),
+                             "name": rows["district"].to_numpy(str)},
+                            geometry=rows.geometry.values, crs="EPSG:4326")
+
+
+def write_coverage(result: NationalCoverage, out: str | Path, meta: dict) -> list[Path]:
+    """areas.csv / areas.parquet / cities.csv / gaps.geojson / gaps.parquet / summary.json,
+    each written whole or not at all; sample results say so in the GeoJSON and summary."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sample = meta.get("source") == "sample"
+    files = {"areas.csv": result.areas[AREA_TABLE].to_csv(index=False).encode("utf-8-sig"),
+             "cities.csv": result.cities.to_csv(index=False).encode("utf-8-sig"),
+             "gaps.geojson": gaps_bytes(result.gaps, "geojson", sample=sample, **meta),
+             "summary.json": json.dumps({**meta, "sample": sample}, ensure_ascii=False,
+                                        indent=1).encode()}
+    for name, data in files.items():
+        write_atomic(out / name, data)
+    for name, frame in (("areas.parquet", result.areas), ("gaps.parquet", result.gaps)):
+        frame.to_parquet(out / f"{name}.part", index=False)
+        os.replace(out / f"{name}.part", out / name)
+    return [out / n for n in (*files, "areas.parquet", "gaps.parquet")]
