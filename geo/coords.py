@@ -175,3 +175,10 @@ def shift_geometries(geoms: np.ndarray, crs: str) -> np.ndarray:
     if convert is None:
         return geoms
     return shapely.transform(geoms, lambda c: np.column_stack(convert(c[:, 0], c[:, 1])))
+
+
+def geometries_to_wgs84(geoms, crs: str):
+    """Geometries in a Chinese datum (Amap's GCJ-02 boundaries) brought to WGS-84."""
+    if check_crs(crs) == "wgs84":
+        return geoms
+    return shapely.transform(geoms, lambda c: np.column_stack(to_wgs84(c[:, 0], c[:, 1], crs)))
