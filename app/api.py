@@ -116,7 +116,7 @@ def nearest():
         return _geojson(straight_answer(a, q, out_crs, lang))
     require_mode(a, q.mode)
     rows, far = within_reach(find_nearest(a, q))
-    rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat), lang)
+    rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat), lang, a.region)
                    for r in rows.itertuples()]
     olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
     note = far or (unreachable(a, q) if rows.empty else None)

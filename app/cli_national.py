@@ -73,11 +73,21 @@ def build(out: str, cells_per_city: str, stations: str, cities: str, seed: str,
                f"in {time.perf_counter() - t0:.1f} s")
 
 
-def coverage_question(type_: str, threshold: str | None, at: str | None):
-    """The coverage spec from flags (parsed at the edge, like the API's)."""
-    from geo.query import parse_coverage
+def coverage_question(type_: str, threshold: str | None, at: str | None, meta: dict):
+    """The coverage spec from flags (parsed at the edge, like the API's); times are wall-clock
+    times in the dataset's own time zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    return parse_coverage(type_, threshold, at, [], None)
+    from geo.hours import TIMEZONE
+    from geo.query import QueryError, parse_coverage
+
+    name = str(meta.get("timezone") or TIMEZONE.key)
+    try:
+        tz = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise QueryError("data", f"the dataset's timezone {name!r} is not a known zone"
+                         ) from None
+    return parse_coverage(type_, threshold, at, [], None, tz)
 
 
 @national.command()
@@ -104,11 +114,11 @@ def coverage(data_dir: str, type_: str, threshold: str | None, at: str | None,
     from geo.national_data import open_dataset
     from geo.query import parse_int, parse_min_density
 
-    spec = coverage_question(type_, threshold, at)
     floor = parse_min_density("min-density", min_density)
     n_top = parse_int("top", top, 1, 1000, 10)
     res = parse_int("parent-res", parent_res, 0, 8, 5) if parent_res else None
     data = open_dataset(data_dir, res)
+    spec = coverage_question(type_, threshold, at, data.meta)
     t0 = time.perf_counter()
     client = _client(scheduler, workers)
     try:
@@ -156,10 +166,10 @@ def plan(data_dir: str, type_: str, threshold: str | None, at: str | None, k_per
     from geo.plan import K_MAX
     from geo.query import parse_int
 
-    spec = coverage_question(type_, threshold, at)
     k = parse_int("k-per-city", k_per_city, 1, K_MAX, 10)
     res = parse_int("parent-res", parent_res, 0, 8, 5) if parent_res else None
     data = open_dataset(data_dir, res)
+    spec = coverage_question(type_, threshold, at, data.meta)
     client = _client(scheduler, workers)
     try:
         sites = national_plan(data, spec, k, client, progress=True)

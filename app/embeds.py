@@ -131,6 +131,7 @@ def station(station_id: str):
                            week=week_table(st["opening_hours"], monday), today=now.weekday(),
                            ph=holiday_rule(st["opening_hours"]), picture=picture,
                            colour=TYPE_COLOURS.get(st["type"], "#555"),
-                           nav=nav_links(st["lon"], st["lat"], st["name"], lang=lang),
+                           nav=nav_links(st["lon"], st["lat"], st["name"], lang=lang,
+                                         region=atlas.region),
                            days=STRINGS[lang]["days"].split(","),
                            **common(lang, tiles))

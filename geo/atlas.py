@@ -83,7 +83,14 @@ class Atlas:
         """Per-station values prepared once for the nearest-station hot path."""
         from geo.nearest_answer import StationArrays
 
-        return StationArrays.from_stations(self.stations)
+        return StationArrays.from_stations(self.stations, self.region)
+
+    @property
+    def region(self) -> str:
+        """The city the map apps should route in: the station file's top-level "region"."""
+        from geo.navigation import DEFAULT_REGION
+
+        return str(self.stations.attrs.get("region") or DEFAULT_REGION)
 
     @cached_property
     def version(self) -> str:

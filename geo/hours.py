@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from opening_hours import OpeningHours, ParserError
 
-SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
+# China keeps one time zone (UTC+8, IANA "Asia/Shanghai"); a dataset may name its own
+# (a national dataset's dataset.json "timezone"), passed as `tz`.
+TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 HOLIDAY_COUNTRY = "CN"  # `PH` means China's public holidays, wherever hours are evaluated
@@ -32,12 +34,12 @@ def hours_error(expr: str) -> str | None:
     return None
 
 
-def local_time(at: datetime | None = None) -> datetime:
-    """A naive Shanghai wall-clock time: what station hours are written in."""
+def local_time(at: datetime | None = None, tz: ZoneInfo = TIMEZONE) -> datetime:
+    """A naive local wall-clock time in the dataset's zone: what station hours are written in."""
     if at is None:
-        return datetime.now(SHANGHAI_TZ).replace(tzinfo=None, second=0, microsecond=0)
+        return datetime.now(tz).replace(tzinfo=None, second=0, microsecond=0)
     if at.tzinfo is not None:
-        return at.astimezone(SHANGHAI_TZ).replace(tzinfo=None)
+        return at.astimezone(tz).replace(tzinfo=None)
     return at
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from geo.cells import cell_parents, parse_cells
 from geo.errors import QueryError
+from geo.hours import TIMEZONE
 from geo.schema import SEGMENTS
 
 META = "dataset.json"
@@ -111,7 +112,7 @@ def _open_city(path: Path, parent_res: int) -> NationalData:
                           "district_code": demand["district_code"].to_numpy(str),
                           **{s: demand[s].to_numpy(np.int64) for s in SEGMENTS},
                           "row": np.arange(len(demand))})
-    meta = {"source": "sample" if atlas.is_sample else "list", "timezone": "Asia/Shanghai",
+    meta = {"source": "sample" if atlas.is_sample else "list", "timezone": TIMEZONE.key,
             "h3_resolution": 9, "partition": f"h3 parent, resolution {parent_res}"}
     return NationalData(stations, areas, split_by_parent(cells, SHANGHAI["city_code"],
                                                          parent_res), meta)

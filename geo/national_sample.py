@@ -38,12 +38,12 @@ from h3ronpy.vector import coordinates_to_cells
 
 from geo.cells import cell_centres, parse_cells
 from geo.errors import QueryError
+from geo.hours import TIMEZONE
 from geo.national_data import CELLS_DIR, META
 from geo.schema import AMENITIES, SAMPLE_SOURCE, SEGMENTS, STATION_TYPES
 from geo.stations import amenity_bits
 
 RESOLUTION = 9
-TIMEZONE = "Asia/Shanghai"  # China keeps one time zone; the dataset says so for the engine
 CELLS_PER_CITY = 34_000
 STATIONS = 186_100
 ROUND_THE_CLOCK = 12_100 / 186_100
@@ -220,7 +220,7 @@ def build_national(out: str | Path, cells_per_city: int = CELLS_PER_CITY,
         codes = {c.code for c in cities}
         districts[districts["city_code"].isin(codes)].reset_index(drop=True).to_parquet(
             tmp / "areas.parquet", index=False)
-        meta = {"name": "national sample", "source": SAMPLE_SOURCE, "timezone": TIMEZONE,
+        meta = {"name": "national sample", "source": SAMPLE_SOURCE, "timezone": TIMEZONE.key,
                 "h3_resolution": RESOLUTION, "partition": "city_code",
                 "cities": len(cities), "cells": int(sum(
                     pq_rows(tmp / CELLS_DIR / f"city_code={c.code}" / "part.parquet")

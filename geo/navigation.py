@@ -6,6 +6,7 @@ with coord_type=bd09ll. Feeding either one WGS-84 puts the destination hundreds 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote_plus
 
 from geo.coords import wgs84_to_bd09, wgs84_to_gcj02
@@ -15,8 +16,9 @@ BAIDU_URL = "https://api.map.baidu.com/direction"
 SOURCE = "worker-stations"
 AMAP_MODES = {"walk": "walk", "ebike": "ride"}
 BAIDU_MODES = {"walk": "walking", "ebike": "riding"}
-BAIDU_REGION = "上海"
-_REGION = quote_plus(BAIDU_REGION)
+# Baidu's `region` (the city the directions are in) comes from the dataset: its station
+# file's top-level "region" member; this is the embedded Shanghai dataset's.
+DEFAULT_REGION = "上海"
 
 
 def _clean(name: str) -> str:
@@ -54,11 +56,18 @@ def amap_encoded(target: str, mode: str, origin: str | None) -> str:
             f"&coordinate=gaode&callnative=1&src={SOURCE}")
 
 
-def baidu_encoded(target: str, mode: str, origin: str | None) -> str:
+@lru_cache(maxsize=64)
+def _region(region: str) -> str:
+    """A region name URL-encoded once, not per link."""
+    return quote_plus(region)
+
+
+def baidu_encoded(target: str, mode: str, origin: str | None,
+                  region: str = DEFAULT_REGION) -> str:
     """A Baidu directions URL from encoded parts."""
     start = f"&origin={origin}" if origin else ""
     return (f"{BAIDU_URL}?destination={target}{start}&mode={BAIDU_MODES[mode]}"
-            f"&coord_type=bd09ll&region={_REGION}&output=html&src={SOURCE}")
+            f"&coord_type=bd09ll&region={_region(region)}&output=html&src={SOURCE}")
 
 
 def origin_label(lang: str) -> str:
@@ -72,27 +81,29 @@ def _pair(fn, lon: float, lat: float) -> tuple[float, float]:
 
 
 def links_encoded(amap_to: str, baidu_to: str, amap_from: str | None,
-                  baidu_from: str | None) -> dict[str, str]:
+                  baidu_from: str | None, region: str = DEFAULT_REGION) -> dict[str, str]:
     """All four links from encoded parts: the hot path encodes each station once."""
     return {"amap": amap_encoded(amap_to, "ebike", amap_from),
             "amap_walk": amap_encoded(amap_to, "walk", amap_from),
-            "baidu": baidu_encoded(baidu_to, "ebike", baidu_from),
-            "baidu_walk": baidu_encoded(baidu_to, "walk", baidu_from)}
+            "baidu": baidu_encoded(baidu_to, "ebike", baidu_from, region),
+            "baidu_walk": baidu_encoded(baidu_to, "walk", baidu_from, region)}
 
 
 def nav_links(lon: float, lat: float, name: str,
-              origin: tuple[float, float] | None = None, lang: str = "zh") -> dict[str, str]:
+              origin: tuple[float, float] | None = None, lang: str = "zh",
+              region: str = DEFAULT_REGION) -> dict[str, str]:
     """Both services, by e-bike (the default for riders) and on foot; the start named in `lang`."""
     label = origin_label(lang)
     return links_encoded(
         amap_target(*_pair(wgs84_to_gcj02, lon, lat), name),
         baidu_target(*_pair(wgs84_to_bd09, lon, lat), name),
         amap_origin(_pair(wgs84_to_gcj02, *origin), label) if origin is not None else None,
-        baidu_origin(_pair(wgs84_to_bd09, *origin), label) if origin is not None else None)
+        baidu_origin(_pair(wgs84_to_bd09, *origin), label) if origin is not None else None,
+        region)
 
 
-def link_constants(lang: str = "zh") -> dict:
+def link_constants(lang: str = "zh", region: str = DEFAULT_REGION) -> dict:
     """The same services and modes for the page's offline links (one source for both)."""
     return {"amap_url": AMAP_URL, "baidu_url": BAIDU_URL, "src": SOURCE,
-            "amap_modes": AMAP_MODES, "baidu_modes": BAIDU_MODES, "region": BAIDU_REGION,
+            "amap_modes": AMAP_MODES, "baidu_modes": BAIDU_MODES, "region": region,
             "origin_label": origin_label(lang)}

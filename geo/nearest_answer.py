@@ -18,6 +18,7 @@ from geo.coords import CRS_NAMES, from_wgs84, gcj02_to_bd09, wgs84_to_bd09, wgs8
 from geo.features import STATION_PROPERTIES, plain
 from geo.finder import EBIKE_KMH, FAR_M, WALK_KMH, answer_top, far_note, station_status
 from geo.navigation import (
+    DEFAULT_REGION,
     amap_origin,
     amap_target,
     baidu_origin,
@@ -38,9 +39,11 @@ class StationArrays:
     amap_to: list[str]  # each station's URL-encoded Amap target (GCJ-02)
     baidu_to: list[str]  # and Baidu target (BD-09)
     display: dict[str, list]  # crs -> per station [x, y] rounded output coordinates
+    region: str = DEFAULT_REGION  # the map apps' region (the dataset's city)
 
     @classmethod
-    def from_stations(cls, stations: pd.DataFrame) -> StationArrays:
+    def from_stations(cls, stations: pd.DataFrame, region: str = DEFAULT_REGION
+                      ) -> StationArrays:
         cols = [c for c in STATION_PROPERTIES if c in stations]
         props = [{c: plain(v) for c, v in zip(cols, rec, strict=True)}
                  for rec in stations[cols].itertuples(index=False, name=None)]
@@ -56,7 +59,7 @@ class StationArrays:
         return cls(props, stations["opening_hours"].astype(str).tolist(),
                    [amap_target(x, y, n) for x, y, n in zip(glon, glat, names, strict=True)],
                    [baidu_target(x, y, n) for x, y, n in zip(blon, blat, names, strict=True)],
-                   display)
+                   display, region)
 
 
 @lru_cache(maxsize=8192)
@@ -92,7 +95,7 @@ def answer(arrays: StationArrays, index: NearestIndex, q: NearestQuery, out_crs:
                  "bearing_deg": float(bearing[n]), "walk_min": float(walk[n]),
                  "ebike_min": float(ebike[n]), **st,
                  "nav": links_encoded(arrays.amap_to[i], arrays.baidu_to[i], amap_from,
-                                      baidu_from)}
+                                      baidu_from, arrays.region)}
         x, y = arrays.display[out_crs][i]
         feats.append({"type": "Feature", "id": props["id"],
                       "geometry": {"type": "Point", "coordinates": [x, y]},

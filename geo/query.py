@@ -10,11 +10,12 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from geo.coords import check_crs, to_wgs84
 from geo.coverage import CoverageSpec
 from geo.errors import QueryError
-from geo.hours import local_time
+from geo.hours import TIMEZONE, local_time
 from geo.nearest import StationFilter
 from geo.schema import AMENITIES, STATION_TYPES
 
@@ -90,17 +91,18 @@ TIME_PATTERN = (rf"^([Nn][Oo][Ww]|20[0-9]{{2}}-{_DAY}T([01][0-9]|2[0-3]):[0-5][0
 _TIME = re.compile(TIME_PATTERN)
 
 
-def parse_time(param: str, raw: str | None) -> datetime | None:
-    """An ISO time ('2026-11-24T21:00'), 'now', or None; naive times are Shanghai time."""
+def parse_time(param: str, raw: str | None, tz: ZoneInfo = TIMEZONE) -> datetime | None:
+    """An ISO time ('2026-11-24T21:00'), 'now', or None; naive times are local time (`tz`:
+    the dataset's zone, China's by default)."""
     if raw is None or str(raw).strip() == "":
         return None
     text = str(raw)
     if text.lower() == "now":
-        return local_time()
+        return local_time(None, tz)
     try:
         if not _TIME.match(text):  # years 2000-2099 as written: shifting cannot overflow
             raise ValueError(text)
-        return local_time(datetime.fromisoformat(text.removesuffix("\n")))  # `$` allows one
+        return local_time(datetime.fromisoformat(text.removesuffix("\n")), tz)  # `$`: one \n
     except ValueError:  # 2027-02-29 matches the pattern, yet is no date
         raise QueryError(param, f"{param} must be an ISO time like 2026-11-24T21:00 or 'now' "
                                 f"(years {YEARS[0]}-{YEARS[1] - 1}; seconds and a UTC offset "
@@ -191,12 +193,13 @@ def parse_min_density(param: str, raw: str | None) -> float | None:
 
 
 def parse_coverage(type: str | None, threshold_m: str | None, at: str | None,
-                   amenities: list[str] = (), mode: str | None = None) -> CoverageSpec:
+                   amenities: list[str] = (), mode: str | None = None,
+                   tz: ZoneInfo = TIMEZONE) -> CoverageSpec:
     """A planner's coverage question (type defaults to relay, threshold to the type's)."""
     station_type = parse_choice("type", type, STATION_TYPES) or "relay"
     threshold = None
     if threshold_m is not None and str(threshold_m).strip() != "":
         threshold = parse_float("threshold_m", threshold_m, *THRESHOLD_RANGE_M)
-    return CoverageSpec(station_type, threshold, parse_time("at", at),
+    return CoverageSpec(station_type, threshold, parse_time("at", at, tz),
                         parse_amenities("amenity", list(amenities)),
                         parse_choice("mode", mode, DISTANCE_MODES) or "straight")

@@ -4,6 +4,7 @@ across partition boundaries, and a small national build runs end to end."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import h3
@@ -274,3 +275,36 @@ def test_national_errors_are_one_line(small_build):
         assert res.output.startswith("error: ") and word in res.output, res.output
         assert "Traceback" not in res.output
     assert not (small_build / "x").exists() and not (small_build / "y").exists()
+
+
+# --- no Shanghai-only constants in the computation ----------------------------------------
+
+def test_map_app_region_comes_from_the_station_file(tmp_path):
+    from geo.atlas import Atlas
+
+    doc = json.loads(Path("data/stations.geojson").read_text(encoding="utf-8"))
+    doc["region"] = "苏州"
+    doc["features"] = doc["features"][:30]
+    (tmp_path / "stations.geojson").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    atlas = Atlas.load(tmp_path / "stations.geojson")
+    assert atlas.region == "苏州" and Atlas.load().region == "上海"
+    from geo.nearest_answer import answer
+    from geo.query import parse_nearest
+
+    q = parse_nearest("31.23", "121.47", k="2")
+    fc = answer(atlas.arrays, atlas.index, q, "wgs84", "zh", True)
+    for f in fc["features"]:
+        assert "region=%E8%8B%8F%E5%B7%9E" in f["properties"]["nav"]["baidu"]
+
+
+def test_times_are_read_in_the_datasets_time_zone():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from geo.query import parse_time
+
+    at = "2026-11-24T21:00+00:00"
+    assert parse_time("at", at) == datetime(2026, 11, 25, 5, 0)
+    assert parse_time("at", at, ZoneInfo("Asia/Urumqi")) == datetime(2026, 11, 25, 3, 0)
+    assert parse_time("at", "2026-11-24T21:00", ZoneInfo("Asia/Urumqi")) == \
+        datetime(2026, 11, 24, 21, 0)
