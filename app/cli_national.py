@@ -42,15 +42,16 @@ def _client(scheduler: str, workers: str):
 
 @national.command()
 @click.option("--out", required=True, metavar="DIR", help="A new directory for the dataset.")
-@click.option("--cells-per-city", default="34000", show_default=True,
-              help="H3 res-9 demand cells per city at most (34,000: ~10 million in all).")
+@click.option("--cells-per-city", default=None, help="Keep only this many H3 res-9 demand "
+              "cells per city, nearest its centre (default: every cell of its urban districts, "
+              "about 9.6 million in all).")
 @click.option("--stations", default="186100", show_default=True,
               help="Stations spread over the cities built, by their workers.")
 @click.option("--cities", default="", help="Only these cities: names or codes, comma-separated "
               "(e.g. 上海市,320500).")
 @click.option("--seed", default="2024", show_default=True, help="Random seed.")
 @engine_options
-def build(out: str, cells_per_city: str, stations: str, cities: str, seed: str,
+def build(out: str, cells_per_city: str | None, stations: str, cities: str, seed: str,
           scheduler: str, workers: str) -> None:
     """Build the seeded national sample (sample data) as partitioned Parquet."""
     from geo.dask_runner import close
@@ -59,7 +60,7 @@ def build(out: str, cells_per_city: str, stations: str, cities: str, seed: str,
 
     only = tuple(c.strip() for c in cities.replace("，", ",").split(",") if c.strip())
     args = {"cells_per_city": parse_int("cells-per-city", cells_per_city, 100, 2_000_000,
-                                        34_000),
+                                        None),
             "stations": parse_int("stations", stations, 0, 5_000_000, 186_100),
             "seed": parse_int("seed", seed, 0, 2**31 - 1, 2024)}
     t0 = time.perf_counter()
@@ -128,7 +129,7 @@ def coverage(data_dir: str, type_: str, threshold: str | None, at: str | None,
     seconds = round(time.perf_counter() - t0, 1)
     meta = {**data.meta, "question": spec.describe(), "partitions": len(data.partitions),
             "seconds": seconds, "stations": len(data.stations)}
-    write_coverage(result, out, meta)
+    write_coverage(result, out, meta, data.areas)
     if data.meta.get("source") == "sample":
         click.echo("SAMPLE DATA: generated stations and workers, not official figures.")
     cities = result.cities.sort_values("share_covered", kind="stable")
@@ -140,8 +141,9 @@ def coverage(data_dir: str, type_: str, threshold: str | None, at: str | None,
     click.echo(format_table(["city", "workers", "covered", "share"],
                             [[f"{r.province} {r.city}", f"{r.workers:,}", f"{r.covered:,}",
                               f"{r.share_covered:.1%}"] for r in cities.head(10).itertuples()]))
-    click.echo(f"wrote cells.parquet/, areas.csv, areas.parquet, cities.csv, gaps.geojson "
-               f"({len(result.gaps)} zones), gaps.parquet and summary.json to {out}")
+    click.echo(f"wrote cells.parquet/, areas.csv, areas.parquet, cities.csv, cities.geojson, "
+               f"gaps.geojson ({len(result.gaps)} zones), gaps.parquet and summary.json to "
+               f"{out}; serve them with STATIONS_NATIONAL={out}")
 
 
 @national.command()

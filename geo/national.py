@@ -32,6 +32,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.cells import CellGrid
 from geo.coverage import CoverageResult, CoverageSpec, cell_distances, usable_mask, usable_rows
@@ -47,6 +48,7 @@ AREA_TABLE = ["province", "city", "district", "workers", "covered", "uncovered",
 CELL_COLUMNS = ["h3", "city_code", "district_code", "workers", "distance_m", "station",
                 "covered"]
 TOP_ZONES = 10
+SHAPE_TOLERANCE_DEG = 0.005  # ~500 m: city outlines on a map of China
 
 
 @dataclass(frozen=True)
@@ -259,9 +261,23 @@ def _districts(data: NationalData, code: str) -> gpd.GeoDataFrame:
                             geometry=rows.geometry.values, crs="EPSG:4326")
 
 
-def write_coverage(result: NationalCoverage, out: str | Path, meta: dict) -> list[Path]:
-    """areas.csv / areas.parquet / cities.csv / gaps.geojson / gaps.parquet / summary.json,
-    each written whole or not at all; sample results say so in the GeoJSON and summary."""
+def city_shapes(areas: gpd.GeoDataFrame, cities: pd.DataFrame,
+                tolerance_deg: float = SHAPE_TOLERANCE_DEG) -> gpd.GeoDataFrame:
+    """Each city's urban area (its districts dissolved, simplified for a national map) with
+    its coverage figures: the overview's choropleth, drawn once here, never per request."""
+    shapes = areas[areas["city_code"].isin(cities["city_code"])].dissolve("city_code")
+    geoms = shapely.simplify(shapes.geometry.values, tolerance_deg, preserve_topology=True)
+    geoms = shapely.transform(geoms, lambda c: np.round(c, 4))
+    out = gpd.GeoDataFrame({"city_code": shapes.index.to_numpy(str)}, geometry=geoms,
+                           crs="EPSG:4326")
+    return out.merge(cities, on="city_code")[[*cities.columns, "geometry"]]
+
+
+def write_coverage(result: NationalCoverage, out: str | Path, meta: dict,
+                   areas: gpd.GeoDataFrame | None = None) -> list[Path]:
+    """areas.csv / areas.parquet / cities.csv / cities.geojson (with `areas`' polygons) /
+    gaps.geojson / gaps.parquet / summary.json, each written whole or not at all; sample
+    results say so in the GeoJSON files and the summary."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sample = meta.get("source") == "sample"
@@ -270,6 +286,9 @@ def write_coverage(result: NationalCoverage, out: str | Path, meta: dict) -> lis
              "gaps.geojson": gaps_bytes(result.gaps, "geojson", sample=sample, **meta),
              "summary.json": json.dumps({**meta, "sample": sample}, ensure_ascii=False,
                                         indent=1).encode()}
+    if areas is not None:
+        files["cities.geojson"] = gaps_bytes(city_shapes(areas, result.cities), "geojson",
+                                             sample=sample)
     for name, data in files.items():
         write_atomic(out / name, data)
     for name, frame in (("areas.parquet", result.areas), ("gaps.parquet", result.gaps)):

@@ -11,6 +11,7 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from click.testing import CliRunner
 from pyproj import Geod
 
@@ -19,7 +20,7 @@ from geo.cells import CellGrid, cell_parents
 from geo.coverage import CoverageSpec, compute_coverage
 from geo.national import national_coverage, national_plan
 from geo.national_data import NationalData, open_dataset, split_by_parent
-from geo.national_sample import radius_rings, shares
+from geo.national_sample import cities_of, city_cells, city_centre, load_boundaries, shares
 from geo.plan import cell_candidates, plan_sites
 from geo.schema import SEGMENTS
 
@@ -186,17 +187,37 @@ def test_station_shares_are_largest_remainder():
     assert out.sum() == 186_100
 
 
-def test_radius_rings_is_the_smallest_disk_that_holds_n():
-    for n in (1, 2, 7, 8, 19, 20, 34_000):
-        k = radius_rings(n)
-        assert 3 * k * (k + 1) + 1 >= n and (k == 0 or 3 * k * (k - 1) + 1 < n)
+def test_city_cells_fill_the_urban_districts_nearest_first():
+    (city,) = cities_of(load_boundaries(), ("舟山市",))
+    every = city_cells(city, None, 1)
+    assert every["h3"].is_unique
+    polys = city.districts.set_index("district_code").geometry
+    rng = np.random.default_rng(5)
+    for i in rng.choice(len(every), 300, replace=False):
+        lat, lon = h3.cell_to_latlng(h3.int_to_str(int(every["h3"].iloc[i])))
+        assert polys[every["district_code"].iloc[i]].covers(shapely.Point(lon, lat))
+    area = city.districts.to_crs("EPSG:32651").area.sum()
+    grid = CellGrid.from_arrays(every["h3"].to_numpy(), every["district_code"].to_numpy(),
+                                {s: every[s].to_numpy() for s in SEGMENTS})
+    assert grid.area_m2.sum() == pytest.approx(area, rel=0.03)
+    some = city_cells(city, 2000, 1)
+    assert len(some) == 2000 and set(some["h3"]) <= set(every["h3"])
+    centre = city_centre(city)
+
+    def far(cells):
+        lat_lon = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in cells["h3"]])
+        return GEOD.inv(np.full(len(cells), centre.x), np.full(len(cells), centre.y),
+                        lat_lon[:, 1], lat_lon[:, 0])[2]
+
+    rest = every[~every["h3"].isin(some["h3"])]
+    assert far(some).max() <= far(rest).min() + 1e-6
 
 
 @pytest.fixture(scope="module")
 def small_build(dask_client, tmp_path_factory):
     base = tmp_path_factory.mktemp("nat")
     res = run("national", "build", "--cities", "上海市,330400", "--cells-per-city", "20000",
-              "--stations", "1500", "--scheduler", dask_client.scheduler.address,
+              "--stations", "400", "--scheduler", dask_client.scheduler.address,
               "--out", str(base / "ds"))
     assert res.exit_code == 0, res.output
     return base
@@ -205,13 +226,13 @@ def small_build(dask_client, tmp_path_factory):
 def test_small_national_build_end_to_end(small_build, dask_client):
     ds = small_build / "ds"
     meta = json.loads((ds / "dataset.json").read_text(encoding="utf-8"))
-    assert meta["source"] == "sample" and meta["cities"] == 2 and meta["stations"] == 1500
+    assert meta["source"] == "sample" and meta["cities"] == 2 and meta["stations"] == 400
     files = sorted(p.parent.name for p in (ds / "cells").glob("*/*.parquet"))
     assert files == ["city_code=310100", "city_code=330400"]
     cells = pd.concat(pd.read_parquet(p) for p in sorted((ds / "cells").glob("*/*.parquet")))
     assert len(cells) == meta["cells"] <= 40_000 and cells["h3"].is_unique
     stations = gpd.read_parquet(ds / "stations.parquet")
-    assert len(stations) == 1500 and (stations["source"] == "sample").all()
+    assert len(stations) == 400 and (stations["source"] == "sample").all()
     assert stations["id"].is_unique and set(stations["city_code"]) == {"310100", "330400"}
 
     out = small_build / "cov"
@@ -236,7 +257,8 @@ def test_small_national_build_end_to_end(small_build, dask_client):
     assert areas["covered"].sum() == covered
     assert set(areas["city"]) == {"上海市", "嘉兴市"}
     gaps = gpd.read_file(out / "gaps.geojson")
-    assert set(gaps["city"]) <= {"上海市", "嘉兴市"} and len(gaps) <= 20
+    assert set(gaps["city"]) == {"上海市", "嘉兴市"} and len(gaps) == 20
+    assert (gaps.groupby("city")["rank"].apply(list) == [list(range(1, 11))] * 2).all()
 
     plan = small_build / "plan"
     res = run("national", "plan", "--data", str(ds), "--k-per-city", "3",
