@@ -36,6 +36,10 @@ def create_app(config: dict | None = None) -> Flask:
     atlas.grid.area_m2  # noqa: B018 - gap zones need cell areas: not in the first request
     atlas.arrays  # noqa: B018 - the nearest-station hot path, prepared before any request
     app.extensions["atlas"] = atlas
+    if app.config.get("STATIONS_NATIONAL"):  # precomputed: the app never computes them
+        from geo.national_results import NationalResults
+
+        app.extensions["national"] = NationalResults.load(app.config["STATIONS_NATIONAL"])
     app.extensions["started"] = time.time()
 
     from app import (
@@ -50,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
         health,
         heavy_processes,
         limits,
+        national_pages,
         nearest_lane,
         oembed,
         offline,
@@ -75,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(oembed.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(national_pages.bp)
     errors.register(app)
     request_rules.register(app)
     frame_policy.register(app)

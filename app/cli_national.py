@@ -44,7 +44,7 @@ def _client(scheduler: str, workers: str):
 @click.option("--out", required=True, metavar="DIR", help="A new directory for the dataset.")
 @click.option("--cells-per-city", default=None, help="Keep only this many H3 res-9 demand "
               "cells per city, nearest its centre (default: every cell of its urban districts, "
-              "about 9.6 million in all).")
+              "about 11 million in all).")
 @click.option("--stations", default="186100", show_default=True,
               help="Stations spread over the cities built, by their workers.")
 @click.option("--cities", default="", help="Only these cities: names or codes, comma-separated "

@@ -36,6 +36,7 @@ def from_env() -> dict:
         raise ValueError(f"STATIONS_TILES must be one of {', '.join(TILE_CHOICES)}, got {tiles!r}")
     return {
         "STATIONS_DATA": os.environ.get("STATIONS_DATA") or None,
+        "STATIONS_NATIONAL": os.environ.get("STATIONS_NATIONAL") or None,
         "STATIONS_DATA_CRS": os.environ.get("STATIONS_DATA_CRS") or "wgs84",
         "STATIONS_TILES": tiles,
         "STATIONS_FRAME_ANCESTORS": frame_ancestors(

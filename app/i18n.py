@@ -107,6 +107,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "check_warn": "{w} 个提醒", "col_level": "级别", "col_sheet": "工作表", "col_row": "行",
         "col_column": "列", "col_value": "值", "col_reason": "原因", "col_hint": "建议",
         "level_error": "错误", "level_warning": "提醒", "level_info": "说明",
+        "national": "全国概览", "national_city": "城市覆盖",
+        "national_intro": "{type}：服务半径 {threshold} 米内的{segments}占比，按城市着色。"
+                          "点击城市查看各区覆盖和最大的覆盖缺口。",
+        "national_made": "结果由 stations national coverage 预先计算（{partitions} 个分区，"
+                         "{seconds} 秒），本页只读取，不在请求中计算。",
+        "province": "省份", "city": "城市", "cities_table": "各城市覆盖（覆盖率从低到高）",
+        "site": "建议站址（纬度, 经度）", "back_national": "返回全国概览",
+        "no_gaps": "没有达到密度门槛的覆盖缺口。",
     },
     "en": {
         "title": "Worker station finder",
@@ -223,6 +231,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_row": "Row", "col_column": "Column", "col_value": "Value", "col_reason": "Reason",
         "col_hint": "Hint", "level_error": "error", "level_warning": "warning",
         "level_info": "info",
+        "national": "National overview", "national_city": "City coverage",
+        "national_intro": "{type}: share of {segments} within {threshold} m, "
+                          "coloured by city. Click a city for its districts and largest gaps.",
+        "national_made": "Precomputed by stations national coverage ({partitions} partitions, "
+                         "{seconds} s); this page only reads the results.",
+        "province": "Province", "city": "City",
+        "cities_table": "Coverage by city (lowest share first)",
+        "site": "Suggested site (lat, lng)", "back_national": "Back to the national overview",
+        "no_gaps": "No coverage gap reaches the density floor.",
     },
 }
 

@@ -62,7 +62,8 @@ def common(lang: str, tiles: str) -> dict:
             "sample": atlas.is_sample, "types": STATION_TYPES, "modes": sorted(atlas.networks),
             "amenities": AMENITIES, "common_amenities": COMMON_AMENITIES,
             "colours": TYPE_COLOURS, "share_stops": SHARE_STOPS, "tiles": tiles,
-            "other_lang": "en" if lang == "zh" else "zh"}
+            "other_lang": "en" if lang == "zh" else "zh",
+            "national": "national" in current_app.extensions}
 
 
 def map_cfg(tiles: str) -> dict:
