@@ -148,7 +148,7 @@ class CoverageResult:
         key = (density_floor(self.spec.type, min_density), group)
         if key not in self._zone_cache:
             g = self.grid
-            cells = dense_gap_cells(self.covered, self.served, g.area_m2, key[0])
+            cells = dense_gap_cells(self.covered, self.served, g.area_of, key[0])
             if group == "connected":
                 z = connected_zones(cells, g.components(cells), self.served, g.lon, g.lat)
             else:
@@ -170,7 +170,7 @@ class CoverageResult:
         """One row per gap zone: rank, workers, cells, area, site, reach, districts, nearest."""
         g = self.grid
         names = self.districts.set_index("code")["name"].to_dict()
-        return zone_table(self.zones(min_density, group), self.served, g.area_m2, g.lon, g.lat,
+        return zone_table(self.zones(min_density, group), self.served, g.area_of, g.lon, g.lat,
                           g.district, names, self.distance_m)
 
     def gaps(self, limit: int | None = None, min_density: float | None = None,

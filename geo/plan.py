@@ -51,7 +51,7 @@ def plan_sites(result: CoverageResult, cand: Candidates, k: int, districts,
     if len(cand.lon) == 0:
         raise QueryError("candidates", "there are no candidate sites to choose from")
     t0 = time.perf_counter()
-    targets = dense_gap_cells(result.covered, result.served, result.grid.area_m2, min_density)
+    targets = dense_gap_cells(result.covered, result.served, result.grid.area_of, min_density)
     mc = MaximalCovering(result.sets_from(cand.lon, cand.lat, targets), result.served[targets])
     nested = mc.greedy(max(k, curve_max), polish=False)  # the curve; its first k seed the plan
     sol = mc.polished(nested.picks.head(k))

@@ -11,6 +11,7 @@ Functions take arrays (cell centres, weights, areas, coverage sets), never the a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,11 +46,14 @@ def density_floor(type_: str, min_density: float | None) -> float:
     return float(DEFAULT_MIN_DENSITY[type_] if min_density is None else min_density)
 
 
-def dense_gap_cells(covered: np.ndarray, served: np.ndarray, area_m2: np.ndarray,
-                    min_density: float) -> np.ndarray:
-    """Uncovered cells with workers at or above the density floor (workers per km2)."""
-    density = served / (area_m2 / 1e6)
-    return np.flatnonzero(~covered & (served > 0) & (density >= min_density))
+def dense_gap_cells(covered: np.ndarray, served: np.ndarray,
+                    area_of: Callable[[np.ndarray], np.ndarray], min_density: float
+                    ) -> np.ndarray:
+    """Uncovered cells with workers at or above the density floor (workers per km2);
+    `area_of(idx)` gives cell areas in m², asked only for uncovered cells with workers."""
+    cand = np.flatnonzero(~covered & (served > 0))
+    density = served[cand] / (area_of(cand) / 1e6)
+    return cand[density >= min_density]
 
 
 def site_zones(cells: np.ndarray, served: np.ndarray, sets: CoverageSets) -> Zones:
@@ -86,8 +90,8 @@ def connected_zones(cells: np.ndarray, labels: np.ndarray, served: np.ndarray,
     return Zones(cells, label, site, chord_to_arc(chord, lat[cells]))
 
 
-def zone_table(z: Zones, served: np.ndarray, area_m2: np.ndarray, lon: np.ndarray,
-               lat: np.ndarray, district: np.ndarray, names: dict[str, str],
+def zone_table(z: Zones, served: np.ndarray, area_of: Callable[[np.ndarray], np.ndarray],
+               lon: np.ndarray, lat: np.ndarray, district: np.ndarray, names: dict[str, str],
                distance_m: np.ndarray) -> pd.DataFrame:
     """One row per zone with the fields the API promises (see TABLE_COLUMNS)."""
     n = len(z.site)
@@ -104,7 +108,7 @@ def zone_table(z: Zones, served: np.ndarray, area_m2: np.ndarray, lon: np.ndarra
         "rank": np.arange(1, n + 1),
         "workers": np.bincount(z.label, weights=w, minlength=n).astype(np.int64),
         "cells": np.bincount(z.label, minlength=n),
-        "area_km2": (np.bincount(z.label, weights=area_m2[z.cells], minlength=n) / 1e6)
+        "area_km2": (np.bincount(z.label, weights=area_of(z.cells), minlength=n) / 1e6)
         .round(3),
         "site": [[round(float(a), 6), round(float(b), 6)]
                  for a, b in zip(lon[z.site], lat[z.site], strict=True)],
