@@ -102,21 +102,25 @@ def coverage_question(type_: str, threshold: str | None, at: str | None, meta: d
 @click.option("--min-density", default=None, help="Workers per km2 below which uncovered "
               "cells form no zone (default: the type's).")
 @click.option("--top", default="10", show_default=True, help="Gap zones kept per city.")
+@click.option("--weekday", default=None, help="Also the 24-hour curve of this weekday (0-6, "
+              "Monday = 0, or mo..su) per city and for all: hourly.csv.")
 @click.option("--parent-res", default=None, help="H3 resolution of the partitions of a "
               "station dataset directory (default 5); national data is partitioned by city.")
 @click.option("--out", required=True, metavar="DIR", help="Where the results go.")
 @engine_options
 def coverage(data_dir: str, type_: str, threshold: str | None, at: str | None,
-             min_density: str | None, top: str, parent_res: str | None, out: str,
-             scheduler: str, workers: str) -> None:
+             min_density: str | None, top: str, weekday: str | None, parent_res: str | None,
+             out: str, scheduler: str, workers: str) -> None:
     """Per-cell distances, a table by province / city / district, top gap zones per city."""
     from geo.dask_runner import close
-    from geo.national import national_coverage, write_coverage
+    from geo.export import write_atomic
+    from geo.national import national_coverage, national_hourly, write_coverage
     from geo.national_data import open_dataset
-    from geo.query import parse_int, parse_min_density
+    from geo.query import parse_int, parse_min_density, parse_weekday
 
     floor = parse_min_density("min-density", min_density)
     n_top = parse_int("top", top, 1, 1000, 10)
+    day = parse_weekday("weekday", weekday, 0) if weekday else None
     res = parse_int("parent-res", parent_res, 0, 8, 5) if parent_res else None
     data = open_dataset(data_dir, res)
     spec = coverage_question(type_, threshold, at, data.meta)
@@ -124,12 +128,19 @@ def coverage(data_dir: str, type_: str, threshold: str | None, at: str | None,
     client = _client(scheduler, workers)
     try:
         result = national_coverage(data, spec, client, out, n_top, floor, progress=True)
+        hourly = None if day is None else national_hourly(data, spec, day, result.areas,
+                                                          client, progress=True)
     finally:
         close(client)
     seconds = round(time.perf_counter() - t0, 1)
     meta = {**data.meta, "question": spec.describe(), "partitions": len(data.partitions),
             "seconds": seconds, "stations": len(data.stations)}
     write_coverage(result, out, meta, data.areas)
+    if hourly is not None:
+        write_atomic(Path(out) / "hourly.csv", hourly.to_csv(index=False).encode("utf-8-sig"))
+        low = hourly[hourly["city_code"] == "all"].sort_values("share_covered").iloc[0]
+        click.echo(f"24-hour curve ({len(hourly) // 24 - 1} cities): lowest at {low['at'][-5:]}, "
+                   f"{low['share_covered']:.1%} covered → hourly.csv")
     if data.meta.get("source") == "sample":
         click.echo("SAMPLE DATA: generated stations and workers, not official figures.")
     cities = result.cities.sort_values("share_covered", kind="stable")

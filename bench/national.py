@@ -45,7 +45,7 @@ from geo.dask_runner import Runner
 from geo.national_data import open_dataset
 data = open_dataset({data!r})
 t0 = time.perf_counter()
-shared = shared_for(data, CoverageSpec("relay"))
+shared = shared_for(data, CoverageSpec("relay"), out={out!r})
 sums, by_city = _stage_one(data, shared, Runner(None))
 t1 = time.perf_counter()
 zones = [city_gaps(rows, shared, data.names(code), 10) for code, rows in by_city.items()]
@@ -150,10 +150,10 @@ def main() -> None:
         r = runs[n]
         rows.append((f"dask, {n} worker{'s' if n > 1 else ''}", r["seconds"],
                      "/".join(f"{m:,.0f}" for m in r["worker_mb"]) + " per worker"))
-    single = in_subprocess(SINGLE.format(data=data_dir))
+    single = in_subprocess(SINGLE.format(data=data_dir, out=str(tmp / "single")))
     naive = in_subprocess(NAIVE.format(data=data_dir))
     floor = in_subprocess(FLOOR.format(data=data_dir))
-    for label, r, what in (("same functions, one process", single, "coverage + zones"),
+    for label, r, what in (("same functions, one process", single, "cells written, zones"),
                            ("naive: one grid of every cell", naive, "distances + table only"),
                            ("floor: one bare cKDTree query", floor, "distances only")):
         if "failed" in r:

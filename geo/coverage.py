@@ -198,7 +198,8 @@ def cell_distances(index: NearestIndex, ids: np.ndarray, grid: CellGrid, spec: C
         node, leg = snapped if snapped is not None else network.snap(grid.lon, grid.lat)
         dist, local = network.distances_at(reach, node, leg)
         idx = np.where(local >= 0, usable[np.maximum(local, 0)], -1)
-    station = np.where(idx >= 0, ids[np.maximum(idx, 0)], None)
+    station = np.full(len(idx), None, dtype=object)
+    station[idx >= 0] = ids[idx[idx >= 0]]
     return dist, station
 
 
@@ -255,28 +256,51 @@ def weekday_date(weekday: int) -> date:
     return REFERENCE_MONDAY + timedelta(days=int(weekday))
 
 
+@dataclass(frozen=True)
+class DayMasks:
+    """The usable stations at each hour (HH:00) of a weekday, each distinct set once: the
+    hours with the same open set share all the work."""
+
+    at: list[datetime]  # per hour
+    of_hour: list[int]  # per hour: which of `masks`
+    masks: list[np.ndarray]  # distinct usable-station masks
+
+
+def day_masks(index: NearestIndex, spec: CoverageSpec, weekday: int) -> DayMasks:
+    """Which stations are usable at each hour of the weekday in the reference week."""
+    day = datetime.combine(weekday_date(weekday), datetime.min.time())
+    at = [day + timedelta(hours=hour) for hour in range(24)]
+    seen: dict[bytes, int] = {}
+    masks, of_hour = [], []
+    for when in at:
+        mask = index.usable(replace(spec.station_filter, open_at=when))
+        of_hour.append(seen.setdefault(mask.tobytes(), len(masks)))
+        if of_hour[-1] == len(masks):
+            masks.append(mask)
+    return DayMasks(at, of_hour, masks)
+
+
+def hourly_table(day: DayMasks, covered: list[int], total: int) -> pd.DataFrame:
+    """The 24-hour curve from the workers covered under each distinct mask."""
+    return pd.DataFrame([
+        {"hour": h, "at": when.isoformat(timespec="minutes"),
+         "stations_open": int(day.masks[j].sum()), "covered": int(covered[j]),
+         "share_covered": round(covered[j] / total, 4) if total else None}
+        for h, (when, j) in enumerate(zip(day.at, day.of_hour, strict=True))])
+
+
 def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFrame:
     """Coverage at each hour (HH:00) of a weekday; hours with the same open set share work."""
     grid = atlas.grid
     served = grid.served(SERVES[spec.type])
-    total = int(served.sum())
-    day = datetime.combine(weekday_date(weekday), datetime.min.time())
     network = None if spec.mode == "straight" else atlas.network(spec.mode)
     snapped = None if network is None else network.snap(grid.lon, grid.lat)
     ids = atlas.stations["id"].to_numpy(object)
-    rows, done = [], {}
-    for hour in range(24):
-        at = day + timedelta(hours=hour)
-        mask = atlas.index.usable(replace(spec.station_filter, open_at=at))
-        key = mask.tobytes()
-        if key not in done:
-            dist, _ = cell_distances(atlas.index, ids, grid, spec, mask, network, snapped)
-            covered = int(served[dist <= spec.threshold].sum())
-            done[key] = covered
-        rows.append({"hour": hour, "at": at.isoformat(timespec="minutes"),
-                     "stations_open": int(mask.sum()), "covered": done[key],
-                     "share_covered": round(done[key] / total, 4) if total else None})
-    return pd.DataFrame(rows)
+    day = day_masks(atlas.index, spec, weekday)
+    covered = [int(served[cell_distances(atlas.index, ids, grid, spec, mask, network,
+                                         snapped)[0] <= spec.threshold].sum())
+               for mask in day.masks]
+    return hourly_table(day, covered, int(served.sum()))
 
 
 def station_service_areas(atlas: Atlas, spec: CoverageSpec) -> gpd.GeoDataFrame:

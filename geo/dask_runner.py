@@ -24,7 +24,7 @@ def connect(scheduler: str | None, workers: int):
         if not 1 <= workers <= 256:
             raise QueryError("workers", f"workers must be between 1 and 256, got {workers}")
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.CRITICAL)
         return Client(cluster)
     try:
         return Client(scheduler, timeout=10)

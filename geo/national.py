@@ -35,7 +35,15 @@ import pandas as pd
 import shapely
 
 from geo.cells import CellGrid
-from geo.coverage import CoverageResult, CoverageSpec, cell_distances, usable_mask, usable_rows
+from geo.coverage import (
+    CoverageResult,
+    CoverageSpec,
+    cell_distances,
+    day_masks,
+    hourly_table,
+    usable_mask,
+    usable_rows,
+)
 from geo.dask_runner import Runner
 from geo.export import gaps_bytes, write_atomic
 from geo.national_data import NationalData, Partition, check_stations
@@ -53,23 +61,33 @@ SHAPE_TOLERANCE_DEG = 0.005  # ~500 m: city outlines on a map of China
 
 @dataclass(frozen=True)
 class Shared:
-    """What every partition task needs, sent to each worker once."""
+    """What every partition task needs, sent to each worker once: the usable stations'
+    index (built on the client, so no worker builds a tree), the question, where to write."""
 
     index: NearestIndex
     ids: np.ndarray
-    mask: np.ndarray | None
     spec: CoverageSpec
     floor: float
     out: str | None  # directory for cells.parquet, or None to keep cells in memory only
 
 
+def usable_index(stations: pd.DataFrame, spec: CoverageSpec, mask: np.ndarray | None = None
+                 ) -> tuple[NearestIndex, np.ndarray]:
+    """A KD-tree index over the stations usable for the question (or under `mask`), with
+    their ids: partitions query it as it is."""
+    check_stations(stations)
+    if mask is None:
+        mask = usable_mask(NearestIndex(stations), spec)
+    usable = stations if mask is None else stations[mask]
+    return NearestIndex(usable), usable["id"].to_numpy(object)
+
+
 def shared_for(data: NationalData, spec: CoverageSpec, min_density: float | None = None,
                out: str | Path | None = None) -> Shared:
-    """Build the station index once, on the client, for broadcasting."""
-    check_stations(data.stations)
-    index = NearestIndex(data.stations)
-    return Shared(index, data.stations["id"].to_numpy(object), usable_mask(index, spec), spec,
-                  density_floor(spec.type, min_density), None if out is None else str(out))
+    """Everything the partitions share, built once on the client for broadcasting."""
+    index, ids = usable_index(data.stations, spec)
+    return Shared(index, ids, spec, density_floor(spec.type, min_density),
+                  None if out is None else str(out))
 
 
 def _grid(cells: pd.DataFrame) -> CellGrid:
@@ -84,7 +102,7 @@ def cover_partition(part: Partition, shared: Shared) -> tuple[pd.DataFrame, pd.D
     cells = part.load()
     grid = _grid(cells)
     spec = shared.spec
-    dist, station = cell_distances(shared.index, shared.ids, grid, spec, shared.mask)
+    dist, station = cell_distances(shared.index, shared.ids, grid, spec, None)
     served = grid.served(SERVES[spec.type])
     covered = dist <= spec.threshold
     if shared.out is not None:
@@ -93,6 +111,47 @@ def cover_partition(part: Partition, shared: Shared) -> tuple[pd.DataFrame, pd.D
                          "workers": served, "covered": np.where(covered, served, 0)})
     sums = sums.groupby(["city_code", "district_code"], as_index=False).sum()
     return sums, slim_rows(cells, dist)
+
+
+def hourly_partition(part: Partition, hours: list[Shared]) -> pd.DataFrame:
+    """Workers covered in one partition under each distinct hour's usable stations."""
+    grid = _grid(part.load())
+    covered = []
+    for s in hours:
+        dist, _ = cell_distances(s.index, s.ids, grid, s.spec, None)
+        covered.append(int(grid.served(SERVES[s.spec.type])[dist <= s.spec.threshold].sum()))
+    return pd.DataFrame({"city_code": part.city_code, "mask": np.arange(len(hours)),
+                         "covered": covered})
+
+
+def national_hourly(data: NationalData, spec: CoverageSpec, weekday: int, workers: pd.DataFrame,
+                    client=None, progress: bool = False) -> pd.DataFrame:
+    """The 24-hour curve of a weekday for each city and for all of them (`city_code` "all"):
+    each distinct set of open stations is measured once, partition by partition."""
+    run = Runner(client, progress)
+    check_stations(data.stations)
+    day = day_masks(NearestIndex(data.stations), spec, weekday)
+    hours = run.share([Shared(*usable_index(data.stations, spec, m), spec, 0.0, None)
+                       for m in day.masks])
+    parts = run.gather(run.map(hourly_partition, data.partitions, hours=hours))
+    covered = pd.concat(parts, ignore_index=True).groupby(["city_code", "mask"])["covered"].sum()
+    names = data.areas.drop_duplicates("city_code").set_index("city_code")
+    total = workers.groupby("city_code")["workers"].sum()
+    frames = []
+    for code in [*sorted(total.index), "all"]:
+        if code == "all":
+            got = covered.groupby(level="mask").sum()
+            n, province, city = int(total.sum()), "", "all"
+        else:
+            got = covered.loc[code]
+            n, province, city = int(total[code]), names.loc[code, "province"], \
+                names.loc[code, "city"]
+        table = hourly_table(day, [int(got.get(j, 0)) for j in range(len(day.masks))], n)
+        table.insert(0, "workers", n)
+        for col, value in (("city_code", code), ("city", city), ("province", province)):
+            table.insert(0, col, value)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
 
 
 def slim_rows(cells: pd.DataFrame, dist: np.ndarray) -> pd.DataFrame:
@@ -120,7 +179,7 @@ def city_result(rows: list[pd.DataFrame], shared: Shared, names: pd.DataFrame
                 ) -> CoverageResult:
     """One city's rows from stage 1 as a coverage result, in the city's own cell order."""
     cells = pd.concat(rows, ignore_index=True).sort_values("row", kind="stable")
-    usable = len(usable_rows(shared.index, shared.spec.type, shared.mask))
+    usable = len(usable_rows(shared.index, shared.spec.type, None))
     return CoverageResult(shared.spec, _grid(cells), names,
                           cells["distance_m"].to_numpy(float),
                           np.full(len(cells), None, object), usable)

@@ -120,16 +120,17 @@ def test_shanghai_plan_per_city_equals_single_process(atlas, dask_client):
 
 def test_cli_areas_csv_equals_the_api_district_table(client, dask_client, tmp_path):
     res = run("national", "coverage", "--data", "data", "--type", "health", "--threshold",
-              "2500", "--at", "2026-11-24T20:00", "--scheduler", dask_client.scheduler.address,
+              "2500", "--at", "2026-11-24T10:00", "--scheduler", dask_client.scheduler.address,
               "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     assert "SAMPLE DATA" in res.output
     areas = pd.read_csv(tmp_path / "areas.csv", encoding="utf-8-sig")
     assert list(areas.columns) == ["province", "city", "district", "workers", "covered",
                                    "uncovered", "share_covered"]
-    api = client.get("/api/coverage?type=health&threshold_m=2500&at=2026-11-24T20:00").get_json()
+    api = client.get("/api/coverage?type=health&threshold_m=2500&at=2026-11-24T10:00").get_json()
     want = {d["name"]: d for d in api["districts"]}
     assert sorted(areas["district"]) == sorted(want)
+    assert areas["covered"].sum() > 0
     for row in areas.itertuples():
         d = want[row.district]
         assert (row.workers, row.covered, row.uncovered) == (d["workers"], d["covered"],
@@ -216,8 +217,8 @@ def test_city_cells_fill_the_urban_districts_nearest_first():
 @pytest.fixture(scope="module")
 def small_build(dask_client, tmp_path_factory):
     base = tmp_path_factory.mktemp("nat")
-    res = run("national", "build", "--cities", "上海市,330400", "--cells-per-city", "20000",
-              "--stations", "400", "--scheduler", dask_client.scheduler.address,
+    res = run("national", "build", "--cities", "上海市,330400,杭州市",
+              "--stations", "600", "--scheduler", dask_client.scheduler.address,
               "--out", str(base / "ds"))
     assert res.exit_code == 0, res.output
     return base
@@ -226,18 +227,20 @@ def small_build(dask_client, tmp_path_factory):
 def test_small_national_build_end_to_end(small_build, dask_client):
     ds = small_build / "ds"
     meta = json.loads((ds / "dataset.json").read_text(encoding="utf-8"))
-    assert meta["source"] == "sample" and meta["cities"] == 2 and meta["stations"] == 400
+    assert meta["source"] == "sample" and meta["cities"] == 3 and meta["stations"] == 600
     files = sorted(p.parent.name for p in (ds / "cells").glob("*/*.parquet"))
-    assert files == ["city_code=310100", "city_code=330400"]
+    assert files == ["city_code=310100", "city_code=330100", "city_code=330400"]
     cells = pd.concat(pd.read_parquet(p) for p in sorted((ds / "cells").glob("*/*.parquet")))
-    assert len(cells) == meta["cells"] <= 40_000 and cells["h3"].is_unique
+    assert len(cells) == meta["cells"] and 200_000 < len(cells) < 400_000
+    assert cells["h3"].is_unique
     stations = gpd.read_parquet(ds / "stations.parquet")
-    assert len(stations) == 400 and (stations["source"] == "sample").all()
-    assert stations["id"].is_unique and set(stations["city_code"]) == {"310100", "330400"}
+    assert len(stations) == 600 and (stations["source"] == "sample").all()
+    assert stations["id"].is_unique
+    assert set(stations["city_code"]) == {"310100", "330100", "330400"}
 
     out = small_build / "cov"
-    res = run("national", "coverage", "--data", str(ds), "--threshold", "1200",
-              "--scheduler", dask_client.scheduler.address, "--out", str(out))
+    res = run("national", "coverage", "--data", str(ds), "--threshold", "1200", "--weekday",
+              "tu", "--scheduler", dask_client.scheduler.address, "--out", str(out))
     assert res.exit_code == 0, res.output
     assert "SAMPLE DATA" in res.output
     per_cell = pd.read_parquet(out / "cells.parquet")
@@ -255,23 +258,34 @@ def test_small_national_build_end_to_end(small_build, dask_client):
     assert areas["workers"].sum() == cells["outdoor"].sum() == per_cell["workers"].sum()
     covered = per_cell[per_cell["distance_m"] <= 1200]["workers"].sum()
     assert areas["covered"].sum() == covered
-    assert set(areas["city"]) == {"上海市", "嘉兴市"}
+    assert set(areas["city"]) == {"上海市", "杭州市", "嘉兴市"}
     gaps = gpd.read_file(out / "gaps.geojson")
-    assert set(gaps["city"]) == {"上海市", "嘉兴市"} and len(gaps) == 20
-    assert (gaps.groupby("city")["rank"].apply(list) == [list(range(1, 11))] * 2).all()
+    assert set(gaps["city"]) == {"上海市", "杭州市", "嘉兴市"}
+    for ranks in gaps.groupby("city")["rank"].apply(list):
+        assert ranks == list(range(1, len(ranks) + 1)) and len(ranks) <= 10
+    hourly = pd.read_csv(out / "hourly.csv", encoding="utf-8-sig", dtype={"city_code": str})
+    assert len(hourly) == 24 * 4 and set(hourly["city_code"]) == {"310100", "330100",
+                                                                   "330400", "all"}
+    by_hour = hourly[hourly["city_code"] != "all"].groupby("hour")["covered"].sum()
+    assert by_hour.tolist() == hourly[hourly["city_code"] == "all"]["covered"].tolist()
+    night = hourly[(hourly["city_code"] == "all") & (hourly["hour"] == 3)].iloc[0]
+    noon = hourly[(hourly["city_code"] == "all") & (hourly["hour"] == 10)].iloc[0]
+    relay_24h = ((stations["type"] == "relay") & (stations["opening_hours"] == "24/7")).sum()
+    assert night["stations_open"] == relay_24h < noon["stations_open"]
+    assert night["covered"] < noon["covered"]
 
     plan = small_build / "plan"
     res = run("national", "plan", "--data", str(ds), "--k-per-city", "3",
               "--scheduler", dask_client.scheduler.address, "--out", str(plan))
     assert res.exit_code == 0, res.output
     sites = pd.read_csv(plan / "sites.csv", encoding="utf-8-sig")
-    assert sites.groupby("city").size().to_dict() == {"上海市": 3, "嘉兴市": 3}
+    assert sites.groupby("city").size().to_dict() == {"上海市": 3, "杭州市": 3, "嘉兴市": 3}
     assert (sites.groupby("city")["gain"].apply(lambda g: g.is_monotonic_decreasing)).all()
 
 
 def test_a_city_is_the_same_whatever_else_is_built(small_build, dask_client):
-    res = run("national", "build", "--cities", "嘉兴市", "--cells-per-city", "20000",
-              "--stations", "10", "--scheduler", "none", "--out", str(small_build / "one"))
+    res = run("national", "build", "--cities", "嘉兴市", "--stations", "10", "--scheduler",
+              "none", "--out", str(small_build / "one"))
     assert res.exit_code == 0, res.output
     alone = pd.read_parquet(small_build / "one" / "cells" / "city_code=330400")
     together = pd.read_parquet(small_build / "ds" / "cells" / "city_code=330400")
@@ -330,3 +344,26 @@ def test_times_are_read_in_the_datasets_time_zone():
     assert parse_time("at", at, ZoneInfo("Asia/Urumqi")) == datetime(2026, 11, 25, 3, 0)
     assert parse_time("at", "2026-11-24T21:00", ZoneInfo("Asia/Urumqi")) == \
         datetime(2026, 11, 24, 21, 0)
+
+
+def test_shanghai_24_hour_curve_equals_single_process(atlas, shanghai, dask_client):
+    from geo.coverage import hourly_coverage
+    from geo.national import national_hourly
+
+    data, result, _, spec = shanghai
+    curve = national_hourly(data, spec, 1, result.areas, dask_client)
+    want = hourly_coverage(atlas, spec, 1)
+    for code in ("310100", "all"):
+        got = curve[curve["city_code"] == code].reset_index(drop=True)
+        assert got[list(want.columns)].equals(want), code
+    assert want["covered"].nunique() > 1  # the curve really changes over the day
+
+
+def test_no_usable_station_leaves_everyone_uncovered():
+    from geo.query import parse_coverage
+
+    data = open_dataset("data", parent_res=4)
+    spec = parse_coverage("health", None, "2026-11-24T23:30")
+    result = national_coverage(data, spec, None, top=3)
+    assert result.areas["workers"].sum() > 0 and result.areas["covered"].sum() == 0
+    assert len(result.gaps) == 3 and result.gaps["nearest_station_m"].isna().all()
