@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import h3ronpy
 import numpy as np
 import pandas as pd
 import shapely
@@ -167,12 +168,21 @@ def slim_rows(cells: pd.DataFrame, dist: np.ndarray) -> pd.DataFrame:
 def _write_cells(part: Partition, grid: CellGrid, served: np.ndarray, dist: np.ndarray,
                  station: np.ndarray, covered: np.ndarray, out: str) -> None:
     """This partition's per-cell answers, written where the task runs."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     folder = Path(out) / "cells.parquet"
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"h3": grid.h3, "city_code": part.city_code, "district_code": grid.district,
-                  "workers": served, "distance_m": np.round(dist, 2),
-                  "station": station.astype(object), "covered": covered}
-                 ).to_parquet(folder / f"part-{part.key}.parquet", index=False)
+    where, codes = pd.factorize(grid.district)
+    table = pa.table({  # straight to Arrow: pandas' string conversion cost more than the rest
+        "h3": pa.array(h3ronpy.cells_to_string(grid.ids)),
+        "city_code": pa.DictionaryArray.from_arrays(np.zeros(len(grid), np.int32),
+                                                    [part.city_code]),
+        "district_code": pa.DictionaryArray.from_arrays(where.astype(np.int32),
+                                                        codes.astype(str)),
+        "workers": served, "distance_m": np.round(dist, 2),
+        "station": pa.array(station, type=pa.string()), "covered": covered})
+    pq.write_table(table, folder / f"part-{part.key}.parquet")
 
 
 def city_result(rows: list[pd.DataFrame], shared: Shared, names: pd.DataFrame
