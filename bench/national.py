@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,18 +41,18 @@ def in_subprocess(code: str) -> dict:
 SINGLE = """
 import json, time, resource
 from geo.coverage import CoverageSpec
-from geo.national import _stage_one, city_gaps, shared_for, area_table
-from geo.dask_runner import Runner
+from geo.national import area_table, city_gaps, cover_partition, shared_for
 from geo.national_data import open_dataset
 data = open_dataset({data!r})
 t0 = time.perf_counter()
 shared = shared_for(data, CoverageSpec("relay"), out={out!r})
-sums, by_city = _stage_one(data, shared, Runner(None))
+done = [(p, *cover_partition(p, shared)) for p in data.partitions]  # one per city
 t1 = time.perf_counter()
-zones = [city_gaps(rows, shared, data.names(code), 10) for code, rows in by_city.items()]
-area_table(data, sums)
+zones = [city_gaps([rows], shared, names=data.names(p.city_code), limit=10)
+         for p, _, rows in done]
+area_table(data, [sums for _, sums, _ in done])
 t2 = time.perf_counter()
-cells = sum(len(r) for rows in by_city.values() for r in rows)
+cells = sum(len(rows) for _, _, rows in done)
 print(json.dumps({{"seconds": t2 - t0, "stage1": t1 - t0, "stage2": t2 - t1, "cells": cells,
                   "mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
@@ -119,25 +120,45 @@ def on_cluster(data_dir: str, workers: int, out: str) -> dict:
             "covered": int(result.areas["covered"].sum())}
 
 
+def build_on_cluster(out: str, workers: int) -> dict:
+    """The full national sample built on a fresh LocalCluster: time and worker memory."""
+    from geo.dask_runner import close, connect
+    from geo.national_sample import build_national
+
+    client = connect("local", workers)
+    try:
+        t0 = time.perf_counter()
+        meta = build_national(out, client=client)
+        seconds = time.perf_counter() - t0
+        mem = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    finally:
+        close(client)
+    return {**meta, "seconds": seconds, "worker_mb": sorted(mem.values())}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", help="an existing national dataset (skip the build)")
     ap.add_argument("--workers", default="1,2")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="national-bench-"))
+    try:
+        run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
+    """Every measurement, printed as it comes (temporary files under `tmp`)."""
+    counts = [int(w) for w in args.workers.split(",")]
     data_dir = args.data
     if data_dir is None:
-        from geo.dask_runner import close, connect
-        from geo.national_sample import build_national
-
-        data_dir = str(tmp / "national")
-        client = connect("local", 2)
-        t0 = time.perf_counter()
-        meta = build_national(data_dir, client=client)
-        build_s = time.perf_counter() - t0
-        close(client)
-        print(f"build (2 workers): {meta['cities']} cities, {meta['cells']:,} cells, "
-              f"{meta['stations']:,} stations in {build_s:.1f} s")
+        for n in counts:
+            data_dir = str(tmp / f"national{n}")
+            r = build_on_cluster(data_dir, n)
+            print(f"build, {n} worker{'s' if n > 1 else ''}: {r['cells']:,} cells, "
+                  f"{r['stations']:,} stations in {r['seconds']:.1f} s; peak "
+                  + "/".join(f"{m:,.0f}" for m in r["worker_mb"]) + " MB per worker")
     meta = json.loads((Path(data_dir) / "dataset.json").read_text(encoding="utf-8"))
     cells = meta["cells"]
     print(f"dataset: {meta['cities']} cities, {cells:,} cells, {meta['stations']:,} stations "
@@ -145,7 +166,7 @@ def main() -> None:
 
     rows = []
     runs = {}
-    for n in [int(w) for w in args.workers.split(",")]:
+    for n in counts:
         runs[n] = on_cluster(data_dir, n, str(tmp / f"out{n}"))
         r = runs[n]
         rows.append((f"dask, {n} worker{'s' if n > 1 else ''}", r["seconds"],

@@ -56,13 +56,15 @@ class Runner:
             return value
         return self.client.scatter(value, broadcast=True, hash=False)
 
-    def map(self, fn: Callable, items: Iterable, **kwargs) -> list:
-        """fn(item, **kwargs) for each item (futures among kwargs are resolved on the worker):
-        futures on a cluster, values here."""
-        items = list(items)
+    def map(self, fn: Callable, *iterables: Iterable, **kwargs) -> list:
+        """fn(*items, **kwargs) for the items of the iterables taken together (futures among
+        kwargs are resolved on the worker): futures on a cluster, values here."""
+        columns = [list(i) for i in iterables]
         if self.client is None:
-            return [fn(i, **kwargs) for i in items]
-        return self.client.map(fn, items, pure=False, **kwargs)
+            return [fn(*items, **kwargs) for items in zip(*columns, strict=True)]
+        if not columns or not columns[0]:
+            return []
+        return self.client.map(fn, *columns, pure=False, **kwargs)
 
     def submit(self, fn: Callable, *args, **kwargs):
         """One task: a future on a cluster, the value here."""

@@ -26,7 +26,9 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -195,15 +197,15 @@ def city_result(rows: list[pd.DataFrame], shared: Shared, names: pd.DataFrame
                           np.full(len(cells), None, object), usable)
 
 
-def city_gaps(rows: list[pd.DataFrame], shared: Shared, names: pd.DataFrame, limit: int,
+def city_gaps(rows: list[pd.DataFrame], shared: Shared, *, names: pd.DataFrame, limit: int,
               group: str = "site") -> gpd.GeoDataFrame:
     """Stage 2: the city's top gap zones with their polygons, by the single-process code."""
     result = city_result(rows, shared, names)
     return result.gaps(limit, shared.floor, group)
 
 
-def city_plan(rows: list[pd.DataFrame], shared: Shared, districts: gpd.GeoDataFrame, k: int
-              ) -> pd.DataFrame:
+def city_plan(rows: list[pd.DataFrame], shared: Shared, *, districts: gpd.GeoDataFrame,
+              k: int) -> pd.DataFrame:
     """Stage 2 for siting: k new sites in the city among its own cell centres."""
     from geo.plan import cell_candidates, plan_sites
 
@@ -216,24 +218,46 @@ def city_plan(rows: list[pd.DataFrame], shared: Shared, districts: gpd.GeoDataFr
     return plan.sites
 
 
+def cover_city(part: Partition, finish: Callable, shared: Shared) -> tuple:
+    """Both stages in one task, for a city that is one partition (every city nationally):
+    its rows never leave the worker that read them."""
+    sums, rows = cover_partition(part, shared)
+    return sums, finish([rows], shared)
+
+
 def _first(pair: tuple) -> pd.DataFrame:
-    """The district sums of a stage-1 answer."""
+    """The first half of a (sums, rows-or-answer) pair."""
     return pair[0]
 
 
-def _second(pair: tuple) -> pd.DataFrame:
-    """The rows for the city stage of a stage-1 answer."""
+def _second(pair: tuple):
+    """The second half of a (sums, rows-or-answer) pair."""
     return pair[1]
 
 
-def _stage_one(data: NationalData, shared, run: Runner):
-    """Stage 1 everywhere; returns (district sums, {city: [rows futures or frames]})."""
-    done = run.map(cover_partition, data.partitions, shared=shared)
-    sums = run.gather(run.map(_first, done) if run.client else [d[0] for d in done])
-    by_city: dict[str, list] = defaultdict(list)
-    for part, d in zip(data.partitions, done, strict=True):
-        by_city[part.city_code].append(run.submit(_second, d) if run.client else d[1])
-    return sums, by_city
+def run_cities(data: NationalData, shared, run: Runner, finishers: dict[str, Callable]
+               ) -> tuple[list[pd.DataFrame], dict[str, object]]:
+    """Stage 1 on every partition and `finishers[city](rows, shared)` on every city's rows:
+    in the same task where a city is one partition, else once its partitions are done.
+    Returns the district sums and each city's answer."""
+    parts: dict[str, list[Partition]] = defaultdict(list)
+    for part in data.partitions:
+        parts[part.city_code].append(part)
+    whole = [ps[0] for ps in parts.values() if len(ps) == 1]
+    split = [p for ps in parts.values() if len(ps) > 1 for p in ps]
+    one = run.map(cover_city, whole, [finishers[p.city_code] for p in whole], shared=shared)
+    two = run.map(cover_partition, split, shared=shared)
+    rows: dict[str, list] = defaultdict(list)
+    for part, d in zip(split, two, strict=True):
+        rows[part.city_code].append(run.submit(_second, d) if run.client else d[1])
+    later = {code: run.submit(finishers[code], r, shared) for code, r in rows.items()}
+    pick = (lambda fn, ds: run.map(fn, ds)) if run.client else \
+        (lambda fn, ds: [fn(d) for d in ds])
+    sums = run.gather(pick(_first, [*one, *two]))
+    answers = dict(zip([p.city_code for p in whole], run.gather(pick(_second, one)),
+                       strict=True))
+    answers.update(zip(later, run.gather(list(later.values())), strict=True))
+    return sums, answers
 
 
 def area_table(data: NationalData, sums: list[pd.DataFrame]) -> pd.DataFrame:
@@ -279,11 +303,11 @@ def national_coverage(data: NationalData, spec: CoverageSpec, client=None,
     """Coverage of every partition, the area table, and each city's top gap zones."""
     run = Runner(client, progress)
     shared = run.share(shared_for(data, spec, min_density, out))
-    sums, by_city = _stage_one(data, shared, run)
-    zones = run.gather([run.submit(city_gaps, rows, shared, data.names(code), top, group)
-                        for code, rows in sorted(by_city.items())])
-    areas = area_table(data, sums)
-    return NationalCoverage(areas, _label_gaps(zones, sorted(by_city), data))
+    codes = sorted({p.city_code for p in data.partitions})
+    finish = {c: partial(city_gaps, names=data.names(c), limit=top, group=group) for c in codes}
+    sums, zones = run_cities(data, shared, run, finish)
+    return NationalCoverage(area_table(data, sums),
+                            _label_gaps([zones[c] for c in codes], codes, data))
 
 
 def _label_gaps(zones: list[gpd.GeoDataFrame], codes: list[str], data: NationalData
@@ -307,13 +331,13 @@ def national_plan(data: NationalData, spec: CoverageSpec, k: int, client=None,
     """k new sites per city (lazy greedy, polished), one task per city."""
     run = Runner(client, progress)
     shared = run.share(shared_for(data, spec))
-    _, by_city = _stage_one(data, shared, run)
-    codes = sorted(by_city)
-    plans = run.gather([run.submit(city_plan, by_city[c], shared, _districts(data, c), k)
-                        for c in codes])
+    codes = sorted({p.city_code for p in data.partitions})
+    finish = {c: partial(city_plan, districts=_districts(data, c), k=k) for c in codes}
+    _, plans = run_cities(data, shared, run, finish)
     names = data.areas.drop_duplicates("city_code").set_index("city_code")
     frames = []
-    for code, p in zip(codes, plans, strict=True):
+    for code in codes:
+        p = plans[code]
         if len(p):
             p.insert(0, "city_code", code)
             p.insert(0, "city", names.loc[code, "city"])
