@@ -108,8 +108,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_column": "列", "col_value": "值", "col_reason": "原因", "col_hint": "建议",
         "level_error": "错误", "level_warning": "提醒", "level_info": "说明",
         "national": "全国概览", "national_city": "城市覆盖",
-        "national_intro": "{type}：服务半径 {threshold} 米内的{segments}占比，按城市着色。"
-                          "点击城市查看各区覆盖和最大的覆盖缺口。",
+        "national_intro": "{type}：服务半径 {threshold} 米内的{segments}占比{at}。",
+        "national_at": "（只计 {at} 营业的站点）",
+        "national_click": "按城市着色，点击城市查看各区覆盖和最大的覆盖缺口。",
         "national_made": "结果由 stations national coverage 预先计算（{partitions} 个分区，"
                          "{seconds} 秒），本页只读取，不在请求中计算。",
         "province": "省份", "city": "城市", "cities_table": "各城市覆盖（覆盖率从低到高）",
@@ -232,8 +233,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_hint": "Hint", "level_error": "error", "level_warning": "warning",
         "level_info": "info",
         "national": "National overview", "national_city": "City coverage",
-        "national_intro": "{type}: share of {segments} within {threshold} m, "
-                          "coloured by city. Click a city for its districts and largest gaps.",
+        "national_intro": "{type}: share of {segments} within {threshold} m{at}.",
+        "national_at": " (stations open at {at} only)",
+        "national_click": "Coloured by city: click a city for its districts and largest "
+                          "gaps.",
         "national_made": "Precomputed by stations national coverage ({partitions} partitions, "
                          "{seconds} s); this page only reads the results.",
         "province": "Province", "city": "City",

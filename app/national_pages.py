@@ -35,7 +35,8 @@ def _question(res: NationalResults, lang: str) -> str:
     q = res.summary.get("question", {})
     kind = q.get("type", "relay")
     segments = "、".join(t[f"seg_{s}"] for s in SERVES.get(kind, ()))
-    return t["national_intro"].format(type=t.get(kind, kind), segments=segments,
+    at = t["national_at"].format(at=q["at"].replace("T", " ")) if q.get("at") else ""
+    return t["national_intro"].format(type=t.get(kind, kind), segments=segments, at=at,
                                       threshold=f"{q.get('threshold_m', 0):,.0f}")
 
 

@@ -57,7 +57,7 @@ def test_city_page_tables_equal_the_area_table(national_client, results_dir):
     html = national_client.get("/national/310100").get_data(as_text=True)
     assert HOSTILE not in html and "&lt;img src=x" in html
     for row in areas.itertuples():
-        assert f"<td>{row.workers:,}</td><td>{row.covered:,}</td>" in html
+        assert f'<td class="num">{row.workers:,}</td><td class="num">{row.covered:,}</td>' in html
     gaps = json.loads((results_dir / "gaps.geojson").read_text(encoding="utf-8"))
     assert len(gaps["features"]) == 5
     for f in gaps["features"]:
