@@ -24,7 +24,7 @@ dev: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest  # repeatable: schemathesis draws depend on it
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

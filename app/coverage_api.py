@@ -237,6 +237,7 @@ def gaps():
     floor = parse_min_density("min_density", request.args.get("min_density"))
     group = parse_choice("group", request.args.get("group"), GROUPS) or "site"
     draw = parse_choice("simplify", request.args.get("simplify"), ("0", "1")) == "1"
+    attach = parse_choice("download", request.args.get("download"), ("0", "1")) == "1"
     if (out_crs != "wgs84" or draw) and fmt != "geojson":
         raise QueryError("out_crs" if out_crs != "wgs84" else "simplify",
                          "out_crs and simplify are for drawing; downloads are exact WGS-84")
@@ -253,7 +254,7 @@ def gaps():
 
     # the dissolved zones, serialised, per question: pages ask for the same ones again
     data = cached("gaps_bytes", (result.spec, limit, floor, group, out_crs, draw, fmt), build)
-    if fmt == "geojson" and request.args.get("download") != "1":
+    if fmt == "geojson" and not attach:
         return Response(data, mimetype="application/geo+json")
     return _download(data, fmt, f"gaps-{result.spec.type}")
 

@@ -84,3 +84,11 @@ def test_an_empty_parameter_under_api_is_400(client, path, param):
     resp = client.get(path)
     assert resp.status_code == 400
     assert resp.get_json()["param"] == param and "empty" in resp.get_json()["error"]
+
+
+def test_download_takes_only_its_documented_values(client):
+    """Found by Schemathesis: any `download` value was taken as "not 1"."""
+    r = client.get("/api/gaps?download=D")
+    assert r.status_code == 400 and r.get_json()["param"] == "download"
+    assert "attachment" in client.get("/api/gaps?download=1").headers["Content-Disposition"]
+    assert "Content-Disposition" not in client.get("/api/gaps?download=0").headers
