@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,7 +73,7 @@ class Shared:
     ids: np.ndarray
     spec: CoverageSpec
     floor: float
-    out: str | None  # directory for cells.parquet, or None to keep cells in memory only
+    out: str | None  # the folder for the per-cell parts, or None to write none
 
 
 def usable_index(stations: pd.DataFrame, spec: CoverageSpec, mask: np.ndarray | None = None
@@ -173,7 +175,7 @@ def _write_cells(part: Partition, grid: CellGrid, served: np.ndarray, dist: np.n
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    folder = Path(out) / "cells.parquet"
+    folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     where, codes = pd.factorize(grid.district)
     table = pa.table({  # straight to Arrow: pandas' string conversion cost more than the rest
@@ -300,14 +302,39 @@ def national_coverage(data: NationalData, spec: CoverageSpec, client=None,
                       out: str | Path | None = None, top: int = TOP_ZONES,
                       min_density: float | None = None, group: str = "site",
                       progress: bool = False) -> NationalCoverage:
-    """Coverage of every partition, the area table, and each city's top gap zones."""
+    """Coverage of every partition, the area table, and each city's top gap zones; with
+    `out`, every cell's answer in `out/cells.parquet/`, which replaces an earlier run's only
+    once this one has succeeded."""
     run = Runner(client, progress)
-    shared = run.share(shared_for(data, spec, min_density, out))
-    codes = sorted({p.city_code for p in data.partitions})
-    finish = {c: partial(city_gaps, names=data.names(c), limit=top, group=group) for c in codes}
-    sums, zones = run_cities(data, shared, run, finish)
+    stage = None
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".cells-", dir=out))
+    try:
+        shared = run.share(shared_for(data, spec, min_density, stage))
+        codes = sorted({p.city_code for p in data.partitions})
+        finish = {c: partial(city_gaps, names=data.names(c), limit=top, group=group)
+                  for c in codes}
+        sums, zones = run_cities(data, shared, run, finish)
+    except BaseException:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if stage is not None:
+        _swap_in(stage, Path(out) / "cells.parquet")
     return NationalCoverage(area_table(data, sums),
                             _label_gaps([zones[c] for c in codes], codes, data))
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put a finished folder where an older one may be: the old one goes only after."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".old-{new.name}")
+        os.replace(target, old)
+    os.replace(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _label_gaps(zones: list[gpd.GeoDataFrame], codes: list[str], data: NationalData

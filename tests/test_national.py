@@ -368,3 +368,31 @@ def test_no_usable_station_leaves_everyone_uncovered():
     result = national_coverage(data, spec, None, top=3)
     assert result.areas["workers"].sum() > 0 and result.areas["covered"].sum() == 0
     assert len(result.gaps) == 3 and result.gaps["nearest_station_m"].isna().all()
+
+
+def test_a_second_run_replaces_the_cells_only_when_it_succeeds(tmp_path, monkeypatch):
+    import geo.national as nat
+
+    spec = CoverageSpec("relay")
+    nat.national_coverage(open_dataset("data", parent_res=4), spec, None, out=tmp_path)
+    first = sorted(p.name for p in (tmp_path / "cells.parquet").iterdir())
+    data = open_dataset("data", parent_res=5)
+    calls = {"n": 0}
+    real = nat.city_gaps
+
+    def fails(*args, **kwargs):
+        calls["n"] += 1
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(nat, "city_gaps", fails)
+    with pytest.raises(RuntimeError):
+        nat.national_coverage(data, spec, None, out=tmp_path)
+    assert calls["n"] == 1
+    assert sorted(p.name for p in (tmp_path / "cells.parquet").iterdir()) == first
+    assert [p.name for p in tmp_path.iterdir()] == ["cells.parquet"]  # no staging left
+    monkeypatch.setattr(nat, "city_gaps", real)
+    nat.national_coverage(data, spec, None, out=tmp_path)
+    second = sorted(p.name for p in (tmp_path / "cells.parquet").iterdir())
+    assert len(second) > len(first)  # res-5 parents: more partitions, none left from res 4
+    cells = pd.read_parquet(tmp_path / "cells.parquet")
+    assert len(cells) == 99_635 and cells["h3"].is_unique
