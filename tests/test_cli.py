@@ -31,7 +31,7 @@ def test_info_counts_and_sample_warning():
 def test_nearest_json_is_geojson_sorted_by_true_distance(atlas):
     res = run("nearest", "--lat", "31.2304", "--lng", "121.4737", "--k", "3", "--json")
     assert res.exit_code == 0, res.output
-    fc = json.loads(res.output)
+    fc = json.loads(res.stdout)
     assert fc["type"] == "FeatureCollection" and fc["distance_kind"] == "straight"
     assert fc["sample"] is True and len(fc["features"]) == 3
     props = [f["properties"] for f in fc["features"]]
@@ -59,7 +59,7 @@ def test_bd09_input_gives_the_same_answer_as_wgs84():
 def test_filters_and_time_reach_the_answer():
     res = run("nearest", "--lat", "31.2304", "--lng", "121.4737", "--type", "relay",
               "--amenity", "microwave", "--open-at", "2026-11-24T21:00", "--k", "5", "--json")
-    feats = json.loads(res.output)["features"]
+    feats = json.loads(res.stdout)["features"]
     assert len(feats) == 5
     for f in feats:
         p = f["properties"]
@@ -217,6 +217,6 @@ def test_data_crs_converts_amap_station_lists(tmp_path):
     res = run("--data", str(path), "--data-crs", "gcj02", "nearest", "--lat", "31.2397",
               "--lng", "121.4998", "--json", "--k", "1")
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["features"][0]["properties"]["distance_m"] < 0.01
+    assert json.loads(res.stdout)["features"][0]["properties"]["distance_m"] < 0.01
     res = run("--data-crs", "utm", "info")
     assert res.exit_code == 2 and "unknown crs" in res.output

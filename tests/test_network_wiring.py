@@ -161,7 +161,7 @@ def test_cli_graph_option(town, town_stations):
                                    "--lng", str(lon), "--graph", str(town), "--mode", "walk",
                                    "--json", "--k", "1"], prog_name="stations")
     assert res.exit_code == 0, res.output
-    fc = json.loads(res.output)
+    fc = json.loads(res.stdout)
     assert fc["distance_kind"] == "network" and fc["features"][0]["id"] == "east"
     res = CliRunner().invoke(cli, ["--data", str(town_stations), "coverage", "--threshold",
                                    "400", "--graph", str(town)], prog_name="stations")

@@ -17,7 +17,7 @@ def run(*args: str):
 def test_cli_plan_json_matches_api(client):
     res = run("plan", "--k", "3", "--json")
     assert res.exit_code == 0, res.output
-    cli_sites = json.loads(res.output)["sites"]
+    cli_sites = json.loads(res.stdout)["sites"]
     api = client.get("/api/plan?type=relay&k=3").get_json()
     assert [s["gain"] for s in cli_sites] == \
         [f["properties"]["gain"] for f in api["sites"]["features"]]
