@@ -36,8 +36,7 @@ def _client(scheduler: str, workers: str):
     from geo.dask_runner import connect
     from geo.query import parse_int
 
-    return connect(scheduler.strip().lower() if scheduler.strip().lower() in ("local", "none")
-                   else scheduler.strip(), parse_int("workers", workers, 1, 256, 2))
+    return connect(scheduler.strip(), parse_int("workers", workers, 1, 256, 2))
 
 
 @national.command()

@@ -46,10 +46,7 @@ class Atlas:
     @classmethod
     def load(cls, data: str | Path | None = None, crs: str = "wgs84") -> Atlas:
         """Load a dataset directory or station file; districts and demand fall back to defaults."""
-        data_dir, station_file = data_paths(data)
-        stations = load_stations(station_file, crs=crs)
-        districts = load_districts(_first(data_dir, "districts.geojson"))
-        demand = load_demand(_first(data_dir, "demand.csv.gz"))
+        stations, districts, demand = load_tables(data, crs)
         return cls(stations, districts, demand, NearestIndex(stations))
 
     def add_network(self, path: str | Path, mode: str = "walk") -> None:
@@ -117,6 +114,15 @@ class Atlas:
         table["total"] = table.sum(axis=1)
         table.loc["total"] = table.sum()
         return table
+
+
+def load_tables(data: str | Path | None = None, crs: str = "wgs84"
+                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """Stations, districts and demand of a dataset, without building any index."""
+    data_dir, station_file = data_paths(data)
+    return (load_stations(station_file, crs=crs),
+            load_districts(_first(data_dir, "districts.geojson")),
+            load_demand(_first(data_dir, "demand.csv.gz")))
 
 
 def _first(data_dir: Path, name: str) -> Path:

@@ -13,14 +13,14 @@ from collections.abc import Callable, Iterable
 from geo.errors import QueryError
 
 
-def connect(scheduler: str | None, workers: int):
+def connect(scheduler: str, workers: int):
     """A dask client: a LocalCluster of `workers` processes ("local"), a running scheduler
     by address ("tcp://host:8786"), or None for this process alone ("none")."""
-    if scheduler == "none":
+    if scheduler.lower() == "none":
         return None
     from distributed import Client, LocalCluster
 
-    if scheduler in (None, "", "local"):
+    if scheduler.lower() in ("", "local"):
         if not 1 <= workers <= 256:
             raise QueryError("workers", f"workers must be between 1 and 256, got {workers}")
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

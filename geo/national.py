@@ -82,8 +82,11 @@ def usable_index(stations: pd.DataFrame, spec: CoverageSpec, mask: np.ndarray | 
     their ids: partitions query it as it is."""
     check_stations(stations)
     if mask is None:
-        mask = usable_mask(NearestIndex(stations), spec)
-    usable = stations if mask is None else stations[mask]
+        every = NearestIndex(stations)
+        mask = usable_mask(every, spec)
+        if mask is None:  # only the type matters: the full index's type trees serve
+            return every, stations["id"].to_numpy(object)
+    usable = stations[mask]
     return NearestIndex(usable), usable["id"].to_numpy(object)
 
 
@@ -251,12 +254,10 @@ def run_cities(data: NationalData, shared, run: Runner, finishers: dict[str, Cal
     two = run.map(cover_partition, split, shared=shared)
     rows: dict[str, list] = defaultdict(list)
     for part, d in zip(split, two, strict=True):
-        rows[part.city_code].append(run.submit(_second, d) if run.client else d[1])
+        rows[part.city_code].append(run.submit(_second, d))
     later = {code: run.submit(finishers[code], r, shared) for code, r in rows.items()}
-    pick = (lambda fn, ds: run.map(fn, ds)) if run.client else \
-        (lambda fn, ds: [fn(d) for d in ds])
-    sums = run.gather(pick(_first, [*one, *two]))
-    answers = dict(zip([p.city_code for p in whole], run.gather(pick(_second, one)),
+    sums = run.gather(run.map(_first, [*one, *two]))
+    answers = dict(zip([p.city_code for p in whole], run.gather(run.map(_second, one)),
                        strict=True))
     answers.update(zip(later, run.gather(list(later.values())), strict=True))
     return sums, answers
@@ -322,8 +323,10 @@ def national_coverage(data: NationalData, spec: CoverageSpec, client=None,
         raise
     if stage is not None:
         _swap_in(stage, Path(out) / "cells.parquet")
-    return NationalCoverage(area_table(data, sums),
-                            _label_gaps([zones[c] for c in codes], codes, data))
+    labelled = _labelled({c: zones[c] for c in codes}, data)
+    gaps = pd.concat(labelled, ignore_index=True) if labelled else \
+        gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    return NationalCoverage(area_table(data, sums), gpd.GeoDataFrame(gaps, crs="EPSG:4326"))
 
 
 def _swap_in(new: Path, target: Path) -> None:
@@ -337,20 +340,18 @@ def _swap_in(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _label_gaps(zones: list[gpd.GeoDataFrame], codes: list[str], data: NationalData
-                ) -> gpd.GeoDataFrame:
-    """All cities' zones in one layer, each with its province, city and code."""
+def _labelled(frames: dict[str, pd.DataFrame], data: NationalData) -> list[pd.DataFrame]:
+    """Each city's non-empty answer with its province, city and code in front."""
     names = data.areas.drop_duplicates("city_code").set_index("city_code")
-    frames = []
-    for code, z in zip(codes, zones, strict=True):
-        z = z.copy()
-        z.insert(0, "city_code", code)
-        z.insert(0, "city", names.loc[code, "city"] if code in names.index else code)
-        z.insert(0, "province", names.loc[code, "province"] if code in names.index else "")
-        frames.append(z)
-    if not frames:
-        return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    out = []
+    for code, frame in frames.items():
+        if len(frame):
+            known = code in names.index
+            out.append(frame.assign(
+                province=names.loc[code, "province"] if known else "",
+                city=names.loc[code, "city"] if known else code, city_code=code,
+            )[["province", "city", "city_code", *frame.columns]])
+    return out
 
 
 def national_plan(data: NationalData, spec: CoverageSpec, k: int, client=None,
@@ -361,15 +362,7 @@ def national_plan(data: NationalData, spec: CoverageSpec, k: int, client=None,
     codes = sorted({p.city_code for p in data.partitions})
     finish = {c: partial(city_plan, districts=_districts(data, c), k=k) for c in codes}
     _, plans = run_cities(data, shared, run, finish)
-    names = data.areas.drop_duplicates("city_code").set_index("city_code")
-    frames = []
-    for code in codes:
-        p = plans[code]
-        if len(p):
-            p.insert(0, "city_code", code)
-            p.insert(0, "city", names.loc[code, "city"])
-            p.insert(0, "province", names.loc[code, "province"])
-            frames.append(p)
+    frames = _labelled({c: plans[c] for c in codes}, data)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -97,22 +97,22 @@ def _open_national(path: Path) -> NationalData:
 
 def _open_city(path: Path, parent_res: int) -> NationalData:
     """The embedded Shanghai layout, with its cells split into H3 parents at `parent_res`."""
-    from geo.atlas import Atlas
+    from geo.atlas import load_tables
+    from geo.stations import is_sample
 
-    atlas = Atlas.load(path)
-    stations = pd.DataFrame(atlas.stations.drop(columns="geometry"))
+    stations, d, demand = load_tables(path)
+    sample = is_sample(stations)
+    stations = pd.DataFrame(stations.drop(columns="geometry"))
     stations["city_code"] = SHANGHAI["city_code"]
-    d = atlas.districts
     areas = gpd.GeoDataFrame({
         "province": SHANGHAI["province"], "city": SHANGHAI["city"],
         "city_code": SHANGHAI["city_code"], "district": d["name"].to_numpy(str),
         "district_code": d["code"].to_numpy(str)}, geometry=d.geometry.values, crs="EPSG:4326")
-    demand = atlas.demand
     cells = pd.DataFrame({"h3": parse_cells(demand["h3"].to_numpy()),
                           "district_code": demand["district_code"].to_numpy(str),
                           **{s: demand[s].to_numpy(np.int64) for s in SEGMENTS},
                           "row": np.arange(len(demand))})
-    meta = {"source": "sample" if atlas.is_sample else "list", "timezone": TIMEZONE.key,
+    meta = {"source": "sample" if sample else "list", "timezone": TIMEZONE.key,
             "h3_resolution": 9, "partition": f"h3 parent, resolution {parent_res}"}
     return NationalData(stations, areas, split_by_parent(cells, SHANGHAI["city_code"],
                                                          parent_res), meta)

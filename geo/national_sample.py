@@ -42,7 +42,7 @@ from geo.hours import TIMEZONE
 from geo.national_data import CELLS_DIR, META
 from geo.nearest import geodesic
 from geo.schema import AMENITIES, SAMPLE_SOURCE, SEGMENTS, STATION_TYPES
-from geo.stations import amenity_bits
+from geo.stations import AMENITY_BIT
 
 RESOLUTION = 9
 CORE_RADIUS_M = 12_000.0
@@ -153,7 +153,7 @@ def city_stations(city: City, cells: pd.DataFrame, n: int, seed: int) -> pd.Data
         "type": types, "city_code": city.code, "district_code": district,
         "opening_hours": hours,
         "amenities": [";".join(names[row]) for row in has],
-        "amenity_bits": [amenity_bits(tuple(names[row])) for row in has],
+        "amenity_bits": has.astype(np.int64) @ np.array([AMENITY_BIT[a] for a in AMENITIES]),
         "lon": np.round(lon, 7), "lat": np.round(lat, 7), "source": SAMPLE_SOURCE})
 
 
