@@ -20,6 +20,19 @@ def current_atlas() -> Atlas:
     return current_app.extensions["atlas"]
 
 
+def open_reports(app: Flask):
+    """The reports database (STATIONS_DB_URL, else SQLite in the instance folder), its schema
+    brought up to date before any request unless STATIONS_DB_UPGRADE is off."""
+    from geo.reports import ReportStore
+    from geo.reports_db import default_url, upgrade
+
+    url = app.config.get("STATIONS_DB_URL") or default_url(app.instance_path)
+    store = ReportStore(url)
+    if app.config.get("STATIONS_DB_UPGRADE", True):
+        upgrade(url)
+    return store
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: config from the environment, overridden by `config`."""
     app = Flask(__name__)
@@ -40,9 +53,11 @@ def create_app(config: dict | None = None) -> Flask:
         from geo.national_results import NationalResults
 
         app.extensions["national"] = NationalResults.load(app.config["STATIONS_NATIONAL"])
+    app.extensions["reports"] = open_reports(app)
     app.extensions["started"] = time.time()
 
     from app import (
+        admin,
         api,
         assets,
         busy,
@@ -61,13 +76,14 @@ def create_app(config: dict | None = None) -> Flask:
         openapi,
         pages,
         planner_api,
+        reports_api,
         request_rules,
         search_api,
         validate_api,
     )
 
     heavy = [coverage_api.bp, planner_api.bp, validate_api.bp]
-    limits.register(app, heavy)
+    limits.register(app, heavy, writes=reports_api.bp)
     busy.register(app, heavy)
     app.register_blueprint(pages.bp)
     app.register_blueprint(health.bp)
@@ -75,12 +91,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(coverage_api.bp)
     app.register_blueprint(planner_api.bp)
     app.register_blueprint(search_api.bp)
+    app.register_blueprint(reports_api.bp)
     app.register_blueprint(validate_api.bp)
     app.register_blueprint(embeds.bp)
     app.register_blueprint(oembed.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(national_pages.bp)
+    app.register_blueprint(admin.bp)
     errors.register(app)
     request_rules.register(app)
     frame_policy.register(app)

@@ -468,8 +468,8 @@ def fetch_network(place: str, mode: str, out: str) -> None:
                f"{out}; use it with --graph {out} --mode {mode}")
 
 
-# registers import, validate, datasets, export; national build, coverage, plan
-from app import cli_data, cli_national  # noqa: E402, F401
+# registers import, validate, datasets, export; national build, coverage, plan; db, reports
+from app import cli_data, cli_national, cli_reports  # noqa: E402, F401
 
 
 def main() -> None:

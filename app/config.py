@@ -49,5 +49,14 @@ def from_env() -> dict:
         "STATIONS_HEAVY_REQUESTS": heavy_requests(),
         "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
         "STATIONS_HEAVY_PROCESSES": int(os.environ.get("STATIONS_HEAVY_PROCESSES") or 0),
+        "STATIONS_DB_URL": os.environ.get("STATIONS_DB_URL") or None,
+        "STATIONS_DB_UPGRADE": os.environ.get("STATIONS_DB_UPGRADE", "1").lower()
+        not in ("0", "false", "no"),
+        "STATIONS_WRITE_LIMIT": os.environ.get("STATIONS_WRITE_LIMIT") or "60 per minute",
+        "STATIONS_DEVICE_LIMIT": os.environ.get("STATIONS_DEVICE_LIMIT")
+        or "10 per minute; 100 per day",
+        "STATIONS_ADMIN_PASSWORD": os.environ.get("STATIONS_ADMIN_PASSWORD") or None,
+        "STATIONS_ADMIN_TOKEN": os.environ.get("STATIONS_ADMIN_TOKEN") or None,
+        "STATIONS_RETENTION_DAYS": int(os.environ.get("STATIONS_RETENTION_DAYS") or 180),
         "STATIONS_MIP_SECONDS": float(os.environ.get("STATIONS_MIP_SECONDS") or 60),
     }

@@ -66,8 +66,8 @@ def register(app: Flask) -> None:
         if _wants_json():
             message = exc.description or exc.name
             if exc.code == 429:
-                message = (f"too many heavy requests from this address (the limit is "
-                           f"{message}); retry after the Retry-After seconds")
+                message = (f"too many requests of this kind from this address or device (the "
+                           f"limit is {message}); retry after the Retry-After seconds")
             resp = jsonify(error=message)
             resp.status_code = exc.code
             if exc.code == 429:

@@ -31,8 +31,8 @@ bp = Blueprint("pages", __name__)
 # The finder's scripts in load order: the template loads them, the service worker caches them
 FINDER_SCRIPTS = ("vendor/geographiclib-geodesic-2.2.0/geographiclib-geodesic.min.js",
                   "common.js", "station_pack.js", "station_card.js", "search_box.js",
-                  "finder.js")
-PAGE_ONLY_SCRIPTS = ("search_box.js",)  # not in the embed
+                  "station_feedback.js", "finder.js")
+PAGE_ONLY_SCRIPTS = ("search_box.js", "station_feedback.js")  # not in the embed
 FOLLOW_MS = 5000  # follow mode asks again at most this often (a courier moves ~60 m by e-bike)
 COMMON_AMENITIES = ("water", "microwave", "charging", "toilet", "ac")  # the rest behind "more"
 PLANNER_LIMITS = {"threshold": THRESHOLD_RANGE_M, "k_max": PLAN_K_MAX}  # the API's, for the page
@@ -89,7 +89,9 @@ def render_finder(*, lang: str, tiles: str, state: FinderState, embed: bool = Fa
            "far_m": FAR_M, "tiles": tiles, "follow_ms": FOLLOW_MS,
            "nav": link_constants(lang, atlas.region),
            "api": {"nearest": url_for("api.nearest"), "search": url_for("search_api.search"),
-                   "pack": url_for("api.pack", out_crs=crs, v=pack_version(atlas))},
+                   "pack": url_for("api.pack", out_crs=crs, v=pack_version(atlas)),
+                   "stations": url_for("api.stations")},
+           "amenities": AMENITIES,
            "sw": url_for("offline.service_worker"),
            "embed_url": url_for("embeds.finder", _external=True)}
     return render_template("finder.html", page="finder", map=parts, cfg=cfg, embed=embed,

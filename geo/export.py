@@ -47,6 +47,20 @@ def gaps_bytes(gaps: gpd.GeoDataFrame, fmt: str, **top: object) -> bytes:
     raise ValueError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """A table as CSV for Excel: a BOM for the Chinese, and text that a spreadsheet would run
+    as a formula (a note starting with '=') prefixed with an apostrophe."""
+    out = table.copy()
+    for col in out.select_dtypes(include=["object", "string"]).columns:
+        text = out[col].astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(bool)
+        out.loc[risky, col] = "'" + text[risky]
+    return out.to_csv(index=False).encode("utf-8-sig")
+
+
 def format_of(path: Path) -> str:
     """The export format a file name asks for."""
     suffix = Path(path).suffix.lower().lstrip(".")

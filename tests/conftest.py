@@ -2,9 +2,51 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from geo.atlas import Atlas
+
+# Courier reports go to a database of the test session's own, never a developer's: every app
+# the tests create (and every server they start) writes here unless a test names another.
+os.environ["STATIONS_DB_URL"] = "sqlite:///" + os.path.join(
+    tempfile.mkdtemp(prefix="stations-reports-"), "reports.db")
+PG_URL = os.environ.get("STATIONS_TEST_PG_URL",
+                        "postgresql://stations:stations@127.0.0.1:5432/stations_test")
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL server's URL, with its tables dropped; skips (visibly) when none is
+    reachable, unless STATIONS_REQUIRE_PG is set, as CI sets it: there it fails instead."""
+    import sqlalchemy as sa
+
+    from geo.reports_db import engine_for
+
+    engine = engine_for(PG_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS moderation_actions, reports, checkins, "
+                                 "salts, alembic_version CASCADE"))
+    except sa.exc.OperationalError as exc:
+        reason = f"no PostgreSQL reachable at {PG_URL} ({str(exc).splitlines()[0][:120]})"
+        if os.environ.get("STATIONS_REQUIRE_PG"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """An empty reports database at the current schema: SQLite, then PostgreSQL."""
+    from geo.reports_db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'reports.db'}" if request.param == "sqlite" else postgres_url()
+    upgrade(url)
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -158,7 +158,7 @@ def test_heavy_routes_are_rate_limited_per_address_with_429_json():
     assert codes == [200, 200, 200, 429]
     r = client.get("/api/gaps?type=relay&limit=2")
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
-    assert "too many heavy requests" in r.get_json()["error"]
+    assert "too many requests" in r.get_json()["error"]
     # the courier's path and other addresses are not limited
     assert client.get("/api/nearest?lat=31.2&lng=121.4").status_code == 200
     other = client.get("/api/coverage?type=relay", environ_base={"REMOTE_ADDR": "10.0.0.9"})

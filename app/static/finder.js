@@ -23,6 +23,7 @@
   let selected = cfg.station || null;
   let seq = 0;
   const phone = () => window.matchMedia("(max-width: 899px)").matches;
+  const feedback = cfg.embed ? null : window.StationFeedback; // not in embeds
 
   function status(msg) {
     $("status").textContent = msg || "";
@@ -148,6 +149,7 @@
     const today = (new Date(Date.now() + 8 * 3600e3).getUTCDay() + 6) % 7;
     Card.render($("card"), t, p, { colours: cfg.colours, at: results ? results.at : null,
       hours: pack.raw.hours[pack.s.hours[i]], today });
+    if (feedback) feedback.attach($("card"), id);
     document.querySelectorAll("#results li").forEach((li) =>
       li.classList.toggle("selected", li.dataset.id === id));
     if (fromMap) setSheet("peek");
@@ -337,6 +339,10 @@
   if (cfg.view && cfg.view.lat !== undefined) map.setView([cfg.view.lat, cfg.view.lng], cfg.view.zoom);
   else if (cfg.view) map.setZoom(cfg.view.zoom);
   (cfg.notes || []).forEach((n) => note(n));
+  if (feedback) {
+    feedback.init({ t, base: cfg.api.stations, amenities: cfg.amenities,
+      notify: (msg) => status(msg) });
+  }
 
   window.Finder = {
     setOrigin: (lat, lng, crs) => setOrigin(lat, lng, crs),
