@@ -160,7 +160,7 @@ def test_quality_aggregates_equal_counts_by_hand(db_url):
     for rid in resolved:
         store.moderate(rid, "resolve", "admin", NOW)
     days = 20
-    table = quality_table(np.array(stations + ["nobody"]),
+    table = quality_table(np.array([*stations, "nobody"]),
                           store.counts(NOW, days))
     since = NOW - timedelta(days=days)
     for sid in stations:
