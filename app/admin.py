@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -28,8 +27,9 @@ from app import current_atlas
 from app.i18n import STRINGS, current_lang
 from geo.errors import QueryError
 from geo.export import csv_bytes
-from geo.query import parse_choice, parse_int, parse_time
-from geo.reports_db import ACTIONS, UTC_ZONE
+from geo.query import parse_choice, parse_int
+from geo.report_query import parse_since
+from geo.reports_db import ACTIONS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 CSRF_MAX_AGE_S = 8 * 3600
@@ -97,10 +97,6 @@ def _store():
     return current_app.extensions["reports"]
 
 
-def _since(raw: str | None) -> datetime | None:
-    return parse_time("since", raw, UTC_ZONE)
-
-
 @bp.get("/reports")
 def reports():
     """Reports, newest first, with their notes as text and buttons to act on them."""
@@ -138,7 +134,7 @@ def export():
     """Every report (or those since a date) as CSV, formulas defused for spreadsheets."""
     table = _store().reports_table(
         station_id=request.args.get("station") or None,
-        since=_since(request.args.get("since")),
+        since=parse_since(request.args.get("since")),
         limit=parse_int("limit", request.args.get("limit"), 1, 1_000_000, 1_000_000))
     return Response(csv_bytes(table), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=reports.csv"})

@@ -11,8 +11,8 @@ import sys
 import click
 
 from app.cli import cli, format_table
-from geo.query import parse_int, parse_time
-from geo.reports_db import UTC_ZONE
+from geo.query import parse_int
+from geo.report_query import parse_since
 
 DB_OPTION = click.option("--db", "db_url", envvar="STATIONS_DB_URL", default=None,
                          metavar="URL", help="SQLAlchemy URL (default: STATIONS_DB_URL, else "
@@ -81,7 +81,7 @@ def reports(db_url: str | None, station: str | None, since: str | None, as_csv: 
     """Couriers' reports, newest first (notes shown as stored: plain text)."""
     from geo.export import csv_bytes
 
-    after = parse_time("since", since, UTC_ZONE)
+    after = parse_since(since)
     table = _store(db_url).reports_table(station_id=station, since=after)
     if as_csv:
         sys.stdout.buffer.write(csv_bytes(table))

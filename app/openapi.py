@@ -9,6 +9,8 @@ from app.api import FIELDS_PATTERN
 from geo.access import DECAYS, MAX_PER_SEAT_RANGE
 from geo.plan import K_MAX as PLAN_K_MAX
 from geo.query import DISTANCE_MODES, K_MAX, MIN_DENSITY_MAX, THRESHOLD_RANGE_M, TIME_PATTERN
+from geo.report_query import DAYS_MAX, NOTE_MAX
+from geo.reports_db import REPORT_KINDS
 from geo.schema import AMENITIES, STATION_TYPES
 from geo.textpoint import MAX_TEXT
 from geo.zones import GROUPS
@@ -240,6 +242,56 @@ VALIDATE_OUT = {"type": "object", "required": ["ok", "rows", "errors", "warnings
                                "points": {"type": "array"}}}
 
 
+COUNT = {"type": "integer", "minimum": 0}
+QUALITY_PROPS = {
+    **{k: STATION_PROPS[k] for k in ("id", "name", "type", "district", "opening_hours")},
+    "checkins_7d": COUNT, "checkins_30d": COUNT,
+    "reports": {"type": "object", "required": list(REPORT_KINDS),
+                "properties": {k: COUNT for k in REPORT_KINDS},
+                "description": "Unresolved reports in the window, by kind."},
+    "closed_reports_in_hours": COUNT, "flagged": {"type": "boolean"},
+    "last_checkin": _n({"type": "string", "description": "UTC, ISO 8601."}),
+    "notes": {"type": "array", "description": "Notes a moderator approved, newest first.",
+              "items": {"type": "object", "required": ["kind", "text", "at"],
+                        "properties": {"kind": STR, "text": STR, "at": STR}}}}
+QUALITY_FEATURE = _feature(QUALITY_PROPS, list(QUALITY_PROPS))
+QUALITY_TOP = {"days": COUNT, "rule": STR, "generated_at": STR, "sample": {"type": "boolean"}}
+QUALITY_FC = _collection(QUALITY_FEATURE, **QUALITY_TOP)
+QUALITY_ONE = {**QUALITY_FEATURE, "properties": {**QUALITY_FEATURE["properties"],
+                                                 **QUALITY_TOP}}
+DAYS = _q("days", "The window in days (default 30).",
+          {"type": "integer", "minimum": 1, "maximum": DAYS_MAX, "default": 30})
+DEVICE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$",
+          "description": "A random id the page keeps (rate limits and dedupe); stored hashed."}
+STATION_ID = {"name": "station_id", "in": "path", "required": True, "schema": {"type": "string"}}
+WRITTEN = {"type": "object", "required": ["id"], "properties": {
+    "id": {"type": "integer"}, "duplicate": {"type": "boolean"}}}
+CHECKIN_BODY = {"type": "object", "required": ["device"], "properties": {"device": DEVICE}}
+REPORT_BODY = {"type": "object", "required": ["kind", "device"], "properties": {
+    "kind": {"type": "string", "enum": list(REPORT_KINDS)},
+    "amenity": _n({"type": "string", "enum": list(AMENITIES),
+                   "description": "Required with, and only with, amenity_missing."}),
+    "note": _n({"type": "string", "maxLength": NOTE_MAX,
+                "description": "Plain text; public only once a moderator approves it."}),
+    "device": DEVICE}}
+
+
+def _write(summary: str, body: dict) -> dict:
+    """A courier's POST: 201 when stored, 200 for a repeat within the hour."""
+    limited = {**ERROR, "description": "Too many writes from this address or device: retry "
+                                       "after `Retry-After` seconds.",
+               "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+    return {"post": {"summary": summary, "parameters": [STATION_ID],
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": body}}},
+                     "responses": {"201": {"description": "Stored.", "content": {
+                         "application/json": {"schema": WRITTEN}}},
+                         "200": {"description": "The same device said this here within the "
+                                                "hour: counted once.", "content": {
+                             "application/json": {"schema": WRITTEN}}},
+                         "400": ERROR, "413": ERROR, "429": limited}}}
+
+
 def _ok(schema: dict, media: str = "application/json", also: dict | None = None,
         **downloads: str) -> dict:
     """A 200 answer with its schema, other JSON forms (`also`: media -> schema), and the
@@ -412,6 +464,18 @@ def document() -> dict:
                    {"type": "number", "minimum": MAX_PER_SEAT_RANGE[0],
                     "maximum": MAX_PER_SEAT_RANGE[1]})],
                 _ok(ACCESS_OUT, "application/geo+json")),
+            "/api/stations/{station_id}/checkins": _write(
+                "A courier was here (one tap, no account)", CHECKIN_BODY),
+            "/api/stations/{station_id}/reports": _write(
+                "A courier reports a problem at a station", REPORT_BODY),
+            "/api/stations/{station_id}/quality": {"get": {
+                "summary": "One station's check-ins, open reports and flag",
+                "parameters": [STATION_ID, DAYS],
+                "responses": {"200": _ok(QUALITY_ONE, "application/geo+json"), "400": ERROR,
+                              "404": ERROR}}},
+            "/api/quality": _get("Every station's check-ins, open reports and flag (the "
+                                 "planner's quality layer); the rule is in `rule`",
+                                 [TYPE, DAYS], _ok(QUALITY_FC, "application/geo+json")),
             "/api/openapi.json": {"get": {"summary": "This document",
                                           "responses": {"200": JSON}}},
         },

@@ -6,9 +6,9 @@ import re
 import unicodedata
 
 from geo.errors import QueryError
-from geo.query import parse_int, shown
+from geo.query import parse_int, parse_time, shown
 from geo.reports import Report
-from geo.reports_db import REPORT_KINDS
+from geo.reports_db import REPORT_KINDS, UTC_ZONE
 from geo.schema import AMENITIES
 
 NOTE_MAX = 200
@@ -66,3 +66,10 @@ def parse_checkin(body: object) -> str:
 def parse_days(raw: str | None, default: int = 30) -> int:
     """The quality window in days, 1..366."""
     return parse_int("days", raw, 1, DAYS_MAX, default)
+
+
+def parse_since(raw: str | None):
+    """`--since 2026-11-01` or an ISO time, read as UTC (how report times are stored)."""
+    if raw is not None and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+        raw = raw.strip() + "T00:00"
+    return parse_time("since", raw, UTC_ZONE)
