@@ -14,7 +14,7 @@ from app import current_atlas
 from geo.features import feature_collection
 from geo.hours import is_open
 from geo.quality import FLAG_DEVICES, quality_table, recent_notes
-from geo.query import parse_choice, shown
+from geo.query import QueryError, parse_choice, shown
 from geo.report_query import parse_checkin, parse_days, parse_report
 from geo.reports import ReportStore
 from geo.reports_db import REPORT_KINDS, utcnow
@@ -34,8 +34,8 @@ def store() -> ReportStore:
 
 def _station(station_id: str):
     rows = current_atlas().station(station_id)
-    if rows is None:  # a 400, as the issue asks: the id in the body's URL is the bad input
-        return abort(400, description=f"no station with id {shown(station_id)}")
+    if rows is None:  # a 400 naming it: the write is refused, not a page missing
+        raise QueryError("station_id", f"no station with id {shown(station_id)}")
     return rows
 
 
