@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
             atlas.add_network(app.config[f"STATIONS_GRAPH_{mode.upper()}"], mode)
     atlas.grid.area_m2  # noqa: B018 - gap zones need cell areas: not in the first request
     atlas.arrays  # noqa: B018 - the nearest-station hot path, prepared before any request
+    atlas.positions  # noqa: B018 - station ids to rows, for every per-station route
     app.extensions["atlas"] = atlas
     if app.config.get("STATIONS_NATIONAL"):  # precomputed: the app never computes them
         from geo.national_results import NationalResults

@@ -71,7 +71,8 @@ def register(app: Flask) -> None:
             resp = jsonify(error=message)
             resp.status_code = exc.code
             if exc.code == 429:
-                resp.headers["Retry-After"] = str(retry_after_s())
+                resp.headers["Retry-After"] = str(getattr(exc, "retry_after", None)
+                                                  or retry_after_s())
             if getattr(exc, "valid_methods", None):  # 405: say what is allowed
                 resp.headers["Allow"] = ", ".join(exc.valid_methods)
             return resp

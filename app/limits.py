@@ -10,33 +10,64 @@ ProxyFix so the client address is the real one. Over the limit: 429 JSON with Re
 
 Couriers' check-ins and reports have their own limits: STATIONS_WRITE_LIMIT per address
 (default "60 per minute": riders behind one carrier address share it) and
-STATIONS_DEVICE_LIMIT per device token (default "10 per minute; 100 per day").
+STATIONS_DEVICE_LIMIT per device token (default "10 per minute; 100 per day"). They use the
+`limits` library (Flask-Limiter's engine) directly, on the same storage: Flask-Limiter's
+per-request resolution cost more than the rest of a write.
 """
 
 from __future__ import annotations
 
+import time
+from functools import lru_cache
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
 
 def _heavy_limit() -> str:
     return current_app.config["STATIONS_RATE_LIMIT"]
 
 
-def _write_limit() -> str:
-    return current_app.config["STATIONS_WRITE_LIMIT"]
+class WriteLimited(TooManyRequests):
+    """A courier's write over its address's or device's limit (429 with Retry-After)."""
+
+    def __init__(self, limit: RateLimitItem, retry_after: int) -> None:
+        super().__init__(description=str(limit))
+        self.retry_after = retry_after
 
 
-def _device_limit() -> str:
-    return current_app.config["STATIONS_DEVICE_LIMIT"]
+@lru_cache(maxsize=32)
+def _items(text: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(text))
 
 
 def device_key() -> str:
     """The device token in a write's JSON body (the address when there is none)."""
     body = request.get_json(silent=True)
     device = body.get("device") if isinstance(body, dict) else None
-    return f"device:{device}" if isinstance(device, str) else get_remote_address()
+    return f"device:{device}" if isinstance(device, str) else f"addr:{get_remote_address()}"
+
+
+def _limit_writes(app: Flask, blueprint: str) -> None:
+    """Count each POST to `blueprint` per address and per device; refuse beyond either."""
+    counter = FixedWindowRateLimiter(storage_from_string(app.config["STATIONS_RATE_STORAGE"]))
+
+    @app.before_request
+    def _check() -> None:
+        if request.blueprint != blueprint or request.method != "POST" \
+                or not current_app.config.get("RATELIMIT_ENABLED", True):
+            return
+        for setting, key in (("STATIONS_WRITE_LIMIT", f"addr:{get_remote_address()}"),
+                             ("STATIONS_DEVICE_LIMIT", device_key())):
+            for item in _items(current_app.config[setting]):
+                if not counter.hit(item, "writes", setting, key):
+                    reset = counter.get_window_stats(item, "writes", setting, key).reset_time
+                    raise WriteLimited(item, max(1, int(reset - time.time()) + 1))
 
 
 def register(app: Flask, heavy_blueprints, writes=None) -> Limiter:
@@ -49,10 +80,7 @@ def register(app: Flask, heavy_blueprints, writes=None) -> Limiter:
         limiter.shared_limit(_heavy_limit, scope="heavy")(bp)
     names = {bp.name for bp in heavy_blueprints}
     if writes is not None:
-        limiter.shared_limit(_write_limit, scope="writes", methods=["POST"])(writes)
-        limiter.shared_limit(_device_limit, scope="device", key_func=device_key,
-                             methods=["POST"])(writes)
-        names.add(writes.name)
+        _limit_writes(app, writes.name)
 
     @limiter.request_filter
     def _not_heavy() -> bool:  # the courier's path skips the limiter's bookkeeping
@@ -64,7 +92,5 @@ def register(app: Flask, heavy_blueprints, writes=None) -> Limiter:
 
 def retry_after_s() -> int:
     """Seconds until the current address's heavy window resets (for a 429's Retry-After)."""
-    import time
-
     limit = current_app.extensions["rate_limiter"].current_limit
     return max(1, int(limit.reset_at - time.time()) + 1) if limit else 60

@@ -65,10 +65,15 @@ class Atlas:
                                f"start with --graph FILE --mode {mode}")
         return self.networks[mode]
 
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Each station id's row position: a lookup per request, not a scan of the table."""
+        return {sid: i for i, sid in enumerate(self.stations["id"].astype(str))}
+
     def station(self, station_id: str) -> pd.DataFrame | None:
         """The one-row table of the station with this id, or None."""
-        rows = self.stations[self.stations["id"] == station_id]
-        return None if rows.empty else rows
+        i = self.positions.get(station_id)
+        return None if i is None else self.stations.iloc[[i]]
 
     @cached_property
     def grid(self) -> CellGrid:

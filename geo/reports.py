@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +19,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo.errors import QueryError
+from geo.group_commit import GroupCommit
 from geo.reports_db import (
     ACTIONS,
+    WriteTurn,
     checkins,
     engine_for,
     moderation,
@@ -30,6 +34,31 @@ from geo.reports_db import (
 
 DEDUPE = timedelta(hours=1)
 RETENTION_DAYS = 180
+
+# The write path's statements, built once (building them per request cost more than running
+# them): the repeat checks, and the inserts that answer the new row's id.
+_bp = sa.bindparam
+_SAME_CHECKIN = sa.select(checkins.c.id).where(
+    checkins.c.device == _bp("device"), checkins.c.station_id == _bp("station_id"),
+    checkins.c.created_at > _bp("since")).limit(1)
+_SAME_REPORT = sa.select(reports.c.id).where(
+    reports.c.device == _bp("device"), reports.c.station_id == _bp("station_id"),
+    reports.c.kind == _bp("kind"), reports.c.amenity.is_not_distinct_from(_bp("amenity")),
+    reports.c.created_at > _bp("since")).limit(1)
+
+
+def _add_unless(table: sa.Table, same: sa.Select) -> sa.Insert:
+    """INSERT … SELECT the bound values WHERE NOT EXISTS (`same`) RETURNING id: the check and
+    the insert in one statement (no row back means a repeat)."""
+    cols = [c.name for c in table.columns if c.name != "id"]
+    values = sa.select(*[_bp(c, type_=table.c[c].type) for c in cols])
+    return table.insert().from_select(cols, values.where(~sa.exists(same))).returning(
+        table.c.id)
+
+
+_ADD_CHECKIN = _add_unless(checkins, _SAME_CHECKIN)
+_ADD_REPORT = _add_unless(reports, _SAME_REPORT)
+_ADVISORY = sa.text("SELECT pg_advisory_xact_lock(:k)")
 
 
 def token_hash(text: str) -> str:
@@ -55,6 +84,8 @@ class ReportStore:
         self._engine: sa.Engine | None = None
         self._pid = 0
         self._salts: dict[str, str] = {}
+        self._turn = WriteTurn(url)
+        self._group = GroupCommit(self._batch)
 
     @property
     def engine(self) -> sa.Engine:
@@ -66,6 +97,16 @@ class ReportStore:
         if self._engine is not None and self._pid == os.getpid():
             self._engine.dispose()
         self._engine = None
+
+    @contextmanager
+    def _batch(self) -> Iterator[sa.Connection]:
+        """The group commit's transaction, taken in turn with other processes' (SQLite)."""
+        with self._turn(), writer(self.engine).begin() as conn:
+            yield conn
+
+    def _writing(self):
+        """A write transaction of its own (moderation, pruning: rare, not batched)."""
+        return writer(self.engine).begin()
 
     # ---- who --------------------------------------------------------------------------------
 
@@ -92,51 +133,44 @@ class ReportStore:
 
     # ---- writes ------------------------------------------------------------------------------
 
-    def _serialise(self, conn: sa.Connection, device: str, station_id: str) -> None:
-        """PostgreSQL: one device's writes about one station take turns (SQLite already does,
-        each write holding the database lock), so the duplicate check cannot race."""
-        if conn.dialect.name == "postgresql":
-            key = int(token_hash(device + "\0" + station_id)[:15], 16)
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    def _write(self, device: str, station_id: str, same: sa.Select, check: dict,
+               add: sa.Insert, row: dict) -> tuple[int, bool]:
+        """Insert `row` unless `same` finds the device's earlier row: (id, inserted), once
+        committed. On PostgreSQL one device's writes about one station take turns (an
+        advisory lock) so the check cannot race; SQLite's writes hold the database lock."""
+        key = int(token_hash(device + "\0" + station_id)[:15], 16)
+
+        def work(conn: sa.Connection) -> tuple[int, bool]:
+            if conn.dialect.name == "postgresql":
+                conn.execute(_ADVISORY, {"k": key})
+            new = conn.execute(add, {**row, **check}).scalar()
+            return (new, True) if new is not None else (conn.execute(same, check).scalar(),
+                                                         False)
+
+        return self._group.submit(key, work)
 
     def checkin(self, station_id: str, device: str, address: str,
                 now: datetime | None = None) -> tuple[int, bool]:
         """Record "I was here"; (id, False) when the device checked in here within the hour."""
         now = now or utcnow()
         dev, client = token_hash(device), self.client_hash(address, now)
-        with writer(self.engine).begin() as conn:
-            self._serialise(conn, dev, station_id)
-            old = conn.execute(sa.select(checkins.c.id).where(
-                checkins.c.device == dev, checkins.c.station_id == station_id,
-                checkins.c.created_at > now - DEDUPE).limit(1)).scalar()
-            if old is not None:
-                return old, False
-            new = conn.execute(checkins.insert().values(
-                station_id=station_id, device=dev, client=client, created_at=now)
-                .returning(checkins.c.id)).scalar_one()
-        return new, True
+        return self._write(dev, station_id, _SAME_CHECKIN,
+                           {"device": dev, "station_id": station_id, "since": now - DEDUPE},
+                           _ADD_CHECKIN, {"station_id": station_id, "device": dev,
+                                          "client": client, "created_at": now})
 
     def report(self, station_id: str, report: Report, in_hours: bool, device: str,
                address: str, now: datetime | None = None) -> tuple[int, bool]:
         """Record a problem; (id, False) when the device said the same here within the hour."""
         now = now or utcnow()
         dev, client = token_hash(device), self.client_hash(address, now)
-        with writer(self.engine).begin() as conn:
-            self._serialise(conn, dev, station_id)
-            old = conn.execute(sa.select(reports.c.id).where(
-                reports.c.device == dev, reports.c.station_id == station_id,
-                reports.c.kind == report.kind,
-                reports.c.amenity.is_(None) if report.amenity is None
-                else reports.c.amenity == report.amenity,
-                reports.c.created_at > now - DEDUPE).limit(1)).scalar()
-            if old is not None:
-                return old, False
-            new = conn.execute(reports.insert().values(
-                station_id=station_id, kind=report.kind, amenity=report.amenity,
-                note=report.note, note_status="pending" if report.note else None,
-                in_hours=bool(in_hours), device=dev, client=client, created_at=now)
-                .returning(reports.c.id)).scalar_one()
-        return new, True
+        return self._write(dev, station_id, _SAME_REPORT, {
+            "device": dev, "station_id": station_id, "kind": report.kind,
+            "amenity": report.amenity, "since": now - DEDUPE}, _ADD_REPORT, {
+            "station_id": station_id, "kind": report.kind, "amenity": report.amenity,
+            "note": report.note, "note_status": "pending" if report.note else None,
+            "in_hours": bool(in_hours), "resolved_at": None, "device": dev,
+            "client": client, "created_at": now})
 
     def moderate(self, report_id: int, action: str, actor: str,
                  now: datetime | None = None) -> None:
@@ -147,7 +181,7 @@ class ReportStore:
         change = ({"note_status": "approved"} if action == "approve"
                   else {"note_status": "hidden"} if action == "hide"
                   else {"resolved_at": now})
-        with writer(self.engine).begin() as conn:
+        with self._writing() as conn:
             row = conn.execute(sa.select(reports.c.note).where(reports.c.id == report_id)).first()
             if row is None:
                 raise QueryError("report", f"no report with id {report_id}")
@@ -161,7 +195,7 @@ class ReportStore:
         """Delete reports and check-ins older than `days`, and every salt but today's."""
         now = now or utcnow()
         cutoff = now - timedelta(days=days)
-        with writer(self.engine).begin() as conn:
+        with self._writing() as conn:
             old = sa.select(reports.c.id).where(reports.c.created_at < cutoff)
             gone_actions = conn.execute(moderation.delete().where(
                 moderation.c.report_id.in_(old))).rowcount

@@ -26,9 +26,9 @@ def postgres_url() -> str:
 
     engine = engine_for(PG_URL)
     try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS moderation_actions, reports, checkins, "
-                                 "salts, alembic_version CASCADE"))
+        with engine.begin() as conn:  # every table, whoever left it (a bench run, say)
+            for table in sa.inspect(conn).get_table_names():
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
     except sa.exc.OperationalError as exc:
         reason = f"no PostgreSQL reachable at {PG_URL} ({str(exc).splitlines()[0][:120]})"
         if os.environ.get("STATIONS_REQUIRE_PG"):

@@ -1,0 +1,231 @@
+"""Writes: couriers' check-ins and reports under the production server, SQLite and PostgreSQL.
+
+100 connections post check-ins and reports (random stations, kinds and device ids, so none
+is a repeat) for a bounded time against `gunicorn -c gunicorn.conf.py` on loopback, then the
+rows in the database are counted and compared with the 201 answers. Beside ours, with the
+same gunicorn settings: the floor, a minimal WSGI app that parses the JSON and INSERTs one row
+with the same durability (SQLite WAL + synchronous=FULL; PostgreSQL's default commit), and the
+naive way, a minimal app that opens SQLite per request in its default rollback-journal mode.
+
+Run: python bench/writes.py [--seconds 60] [--pg postgresql://user:pw@127.0.0.1/db]
+(needs /usr/bin/wrk; --pg defaults to STATIONS_TEST_PG_URL; its tables are replaced)
+Goal (issue 14): >= 500 writes/s on SQLite with 0 lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import tempfile
+import textwrap
+from pathlib import Path
+
+import sqlalchemy as sa
+from load import ROOT, free_port, start
+
+from geo.atlas import Atlas
+from geo.reports_db import engine_for, upgrade
+
+WRITE_LUA = textwrap.dedent("""
+    local ids = {%(ids)s}
+    local kinds = {"closed", "hours_wrong", "not_found", "other"}
+    local threads = {}
+    local counter = 0
+    setup = function(thread)
+      counter = counter + 1
+      thread:set("tid", counter)
+      table.insert(threads, thread)
+    end
+    init = function(args)
+      math.randomseed(tid * 7919 + os.time())
+      created, repeated, refused = 0, 0, 0
+    end
+    request = function()
+      local id = ids[math.random(#ids)]
+      local device = string.format("bench-%%d-%%08x%%08x", tid, math.random(0, 0x7fffffff),
+                                   math.random(0, 0x7fffffff))
+      local path, body
+      if math.random() < 0.5 then
+        path = "/api/stations/" .. id .. "/checkins"
+        body = string.format('{"device": "%%s"}', device)
+      else
+        path = "/api/stations/" .. id .. "/reports"
+        body = string.format('{"kind": "%%s", "device": "%%s"}',
+                             kinds[math.random(#kinds)], device)
+      end
+      return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+    end
+    response = function(status, headers, body)
+      if status == 201 then created = created + 1
+      elseif status == 200 then repeated = repeated + 1
+      else refused = refused + 1 end
+    end
+    done = function(summary, latency, requests)
+      local c, r, x = 0, 0, 0
+      for _, t in ipairs(threads) do
+        c = c + t:get("created"); r = r + t:get("repeated"); x = x + t:get("refused")
+      end
+      local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+                     + summary.errors.timeout
+      io.write(string.format(
+        'JSON {"requests": %%d, "seconds": %%.3f, "p50_ms": %%.2f, "p99_ms": %%.2f, '
+        .. '"errors": %%d, "created": %%d, "repeated": %%d, "refused": %%d}\\n',
+        summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+        latency:percentile(99) / 1000, errors, c, r, x))
+    end
+""")
+
+MINIMAL_APP = textwrap.dedent("""
+    import json, os, sqlite3, threading
+    MODE, URL = os.environ["BENCH_MODE"], os.environ["BENCH_URL"]
+    local = threading.local()
+
+    def connect():
+        if MODE == "naive":  # a new connection per request, SQLite's defaults
+            return sqlite3.connect(URL, timeout=30)
+        if MODE == "postgresql":
+            import psycopg
+            return psycopg.connect(URL)
+        conn = sqlite3.connect(URL, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        return conn
+
+    def app(environ, start_response):
+        if environ["REQUEST_METHOD"] != "POST":
+            start_response("200 OK", [("Content-Length", "0")])
+            return [b""]
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(size))
+        station = environ["PATH_INFO"].split("/")[3]
+        if MODE == "naive" or not hasattr(local, "conn"):
+            local.conn = connect()
+        conn = local.conn
+        mark = "%s" if MODE == "postgresql" else "?"
+        with conn.transaction() if MODE == "postgresql" else conn:
+            cur = conn.execute(f"INSERT INTO bench_writes (station_id, device, kind) VALUES "
+                               f"({mark}, {mark}, {mark}) RETURNING id",
+                               (station, body["device"], body.get("kind", "checkin")))
+            new = cur.fetchone()[0]
+        if MODE == "naive":
+            conn.close()
+        out = json.dumps({"id": new}).encode()
+        start_response("201 Created", [("Content-Type", "application/json"),
+                                       ("Content-Length", str(len(out)))])
+        return [out]
+""")
+
+
+def wrk_writes(port: int, ids: list[str], seconds: int, conns: int = 100) -> dict:
+    lua = WRITE_LUA % {"ids": ", ".join(json.dumps(i) for i in ids)}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(lua)
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
+                          "-s", fh.name, f"http://127.0.0.1:{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(fh.name)
+    res = json.loads(next(line[5:] for line in out.splitlines() if line.startswith("JSON ")))
+    res["wps"] = res["created"] / res["seconds"]
+    return res
+
+
+def stored(url: str, tables: tuple[str, ...]) -> int:
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        n = sum(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in tables)
+    engine.dispose()
+    return n
+
+
+def reset(url: str) -> None:
+    """Drop what an earlier run left, then the current schema."""
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        for t in ("bench_writes", "moderation_actions", "reports", "checkins", "salts",
+                  "alembic_version"):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {t}"))
+    engine.dispose()
+    upgrade(url)
+
+
+def ours(url: str, ids: list[str], seconds: int) -> dict:
+    reset(url)
+    port = free_port()
+    proc = start("app:create_app()", port, {"STATIONS_DB_URL": url,
+                                             "STATIONS_WRITE_LIMIT": "10000000 per minute",
+                                             "STATIONS_DEVICE_LIMIT": "10000000 per minute"})
+    try:
+        res = wrk_writes(port, ids, seconds)
+    finally:
+        proc.terminate()
+        proc.wait()
+    res["stored"] = stored(url, ("checkins", "reports"))
+    return res
+
+
+def minimal(mode: str, url: str, ids: list[str], seconds: int, tmp: Path) -> dict:
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS bench_writes"))
+        serial = "SERIAL" if conn.dialect.name == "postgresql" else "INTEGER"
+        conn.execute(sa.text(f"CREATE TABLE bench_writes (id {serial} PRIMARY KEY, "
+                             "station_id TEXT, device TEXT, kind TEXT)"))
+    engine.dispose()
+    raw = url.removeprefix("sqlite:///").replace("postgresql+psycopg://", "postgresql://")
+    (tmp / "minimal.py").write_text(MINIMAL_APP)
+    port = free_port()
+    proc = start("minimal:app", port, {"BENCH_MODE": mode, "BENCH_URL": raw}, cwd=tmp)
+    try:
+        res = wrk_writes(port, ids, seconds)
+    finally:
+        proc.terminate()
+        proc.wait()
+    res["stored"] = stored(url, ("bench_writes",))
+    return res
+
+
+def row(name: str, r: dict) -> str:
+    lost = r["created"] - r["stored"]
+    return (f"{name:44s} {r['wps']:8.0f} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} "
+            f"{r['errors'] + r['refused']:6d} {r['created']:8d} {r['stored']:8d} {lost:5d}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--pg", default=os.environ.get("STATIONS_TEST_PG_URL"))
+    args = ap.parse_args()
+    ids = Atlas.load().stations["id"].tolist()[::7]
+    print(f"{'case (100 connections)':44s} {'writes/s':>8s} {'p50 ms':>7s} {'p99 ms':>7s} "
+          f"{'errors':>6s} {'201s':>8s} {'stored':>8s} {'lost':>5s}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sqlite = f"sqlite:///{tmp / 'reports.db'}"
+        cases = [("ours: SQLite (WAL, synchronous=FULL)", lambda: ours(sqlite, ids, args.seconds)),
+                 ("floor: bare INSERT, SQLite WAL+FULL", lambda: minimal(
+                     "sqlite", sqlite, ids, args.seconds, tmp)),
+                 ("naive: connect per request, rollback journal", lambda: minimal(
+                     "naive", f"sqlite:///{tmp / 'naive.db'}", ids, args.seconds, tmp))]
+        if args.pg:
+            cases += [("ours: PostgreSQL", lambda: ours(args.pg, ids, args.seconds)),
+                      ("floor: bare INSERT, PostgreSQL", lambda: minimal(
+                          "postgresql", args.pg, ids, args.seconds, tmp))]
+        results = {}
+        for name, run in cases:
+            results[name] = run()
+            print(row(name, results[name]), flush=True)
+    sq = results["ours: SQLite (WAL, synchronous=FULL)"]
+    fl = results["floor: bare INSERT, SQLite WAL+FULL"]
+    print(f"\nours on SQLite = {sq['wps'] / fl['wps']:.0%} of the floor's writes/s "
+          f"(goal >= 500 writes/s, 0 lost: {sq['wps']:.0f} writes/s, "
+          f"{sq['created'] - sq['stored']} lost)")
+    if re.search("PostgreSQL", " ".join(results)):
+        pg, pf = results["ours: PostgreSQL"], results["floor: bare INSERT, PostgreSQL"]
+        print(f"ours on PostgreSQL = {pg['wps'] / pf['wps']:.0%} of its floor")
+
+
+if __name__ == "__main__":
+    main()
