@@ -24,7 +24,7 @@ import textwrap
 from pathlib import Path
 
 import sqlalchemy as sa
-from load import ROOT, free_port, start
+from load import free_port, start
 
 from geo.atlas import Atlas
 from geo.reports_db import engine_for, upgrade
