@@ -116,7 +116,8 @@ def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> st
                    "cells": url_for("coverage_api.cells"),
                    "areas": url_for("coverage_api.service_areas"),
                    "stations": url_for("api.stations"), "plan": url_for("planner_api.plan"),
-                   "scenario": url_for("planner_api.scenario")}, **extra}
+                   "scenario": url_for("planner_api.scenario"),
+                   "quality": url_for("reports_api.quality")}, **extra}
     template = "embed_coverage.html" if embed else "planner.html"
     return render_template(template, page="planner", map=parts, cfg=cfg, embed=embed,
                            thresholds=DEFAULT_THRESHOLDS_M, densities=DEFAULT_MIN_DENSITY,

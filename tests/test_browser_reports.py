@@ -1,0 +1,102 @@
+"""Couriers' reports in real Chromium: a rider checks in and reports from a station card at
+360x740, once offline (kept on the phone) and then online (sent); the planner sees the
+flagged station and what coverage it would lose; hostile notes stay text everywhere."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from geo.reports import Report, ReportStore
+from tests.conftest import ARTIFACTS
+from tests.test_browser_finder import open_finder
+
+XSS = '<img src=x onerror="alert(1)">'
+
+
+@pytest.fixture(scope="module")
+def reports_server(live_server, tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-reports') / 'reports.db'}"
+    return live_server({"STATIONS_DB_URL": url}), ReportStore(url)
+
+
+def test_courier_checks_in_and_reports_offline_then_online(reports_server, page_factory):
+    base, store = reports_server
+    w = open_finder(page_factory, base, "/?station=relay-0005")
+    page = w.page
+    page.wait_for_selector("#card .fb-checkin")
+    assert page.inner_text("#card .fb-checkin") == "我来过"
+    page.click("#card .fb-checkin")
+    page.wait_for_selector("#card .fb-msg.ok")
+    assert "已打卡" in page.inner_text("#card .fb-out")
+    page.wait_for_function("document.querySelector('#card .fb-summary').textContent"
+                           ".includes('最近打卡')")
+    assert store.counts(store_now(), 1)["checkins"]["d7"].sum() == 1
+
+    page.context.set_offline(True)
+    page.click("#card .fb-report")
+    page.check("#card input[name=kind][value=not_found]")
+    page.fill("#card textarea[name=note]", XSS)
+    page.click("#card .fb-form button[type=submit]")
+    page.wait_for_selector("#card .fb-msg.queued")
+    assert "联网后自动发送" in page.inner_text("#card .fb-out")
+    assert page.evaluate("JSON.parse(localStorage.getItem('stations-queue')).length") == 1
+    assert store.reports_table().empty  # nothing reached the server
+    page.screenshot(path=str(ARTIFACTS / "report-queued-360.png"))
+
+    page.context.set_offline(False)
+    page.wait_for_function("document.body.dataset.queued === '0'", timeout=15000)
+    table = store.reports_table()
+    assert table[["station_id", "kind", "note"]].values.tolist() == [
+        ["relay-0005", "not_found", XSS]]
+    assert "已发送" in page.inner_text("#status")
+
+    # approved, the note shows on the card as text
+    store.moderate(int(table["id"].iloc[0]), "approve", "test")
+    page.evaluate("window.Finder.select('relay-0005')")
+    page.wait_for_selector("#card .fb-notes li")
+    assert page.inner_text("#card .fb-notes li") == XSS
+    assert page.locator("#card .fb-notes img").count() == 0
+    assert "报告：找不到站点" in page.inner_text("#card .fb-summary")
+    assert not w.dialogs
+    offline = [p for p in w.problems if "/reports" in p or "ERR_INTERNET_DISCONNECTED" in p]
+    assert [p for p in w.problems if p not in offline] == []
+
+
+def store_now():
+    from geo.reports_db import utcnow
+
+    return utcnow()
+
+
+def test_planner_sees_the_flagged_station_and_what_it_would_lose(reports_server,
+                                                                  page_factory):
+    base, store = reports_server
+    sid = "relay-0010"
+    for n in range(2):
+        rid, _ = store.report(sid, Report("not_found", None, XSS if n == 0 else None), False,
+                              f"planner-test-{n:04d}", "a")
+        if n == 0:
+            store.moderate(rid, "approve", "test")
+    w = page_factory(1280, 900)
+    w.page.goto(base + "/planner")
+    w.page.wait_for_function("document.body.dataset.flagged !== undefined && "
+                             "document.body.dataset.ready === '1' && "
+                             "document.body.dataset.busy === undefined", timeout=30000)
+    rows = w.page.eval_on_selector_all("#quality tbody tr", "els => els.map(e => e.dataset.id)")
+    assert sid in rows
+    row = w.page.locator(f"#quality tr[data-id='{sid}']")
+    assert row.get_attribute("title") == XSS and row.locator("img").count() == 0
+    w.page.click("#q-if-closed")
+    w.page.wait_for_function("document.body.dataset.lost !== undefined", timeout=30000)
+    lost = int(w.page.evaluate("document.body.dataset.lost"))
+    body = json.dumps({"type": "relay", "threshold_m": 1000, "remove": [sid]}).encode()
+    req = urllib.request.Request(base + "/api/scenario", body,
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert lost == -json.loads(r.read())["delta"]["covered"]
+    assert "→" in w.page.inner_text("#q-result")
+    w.page.screenshot(path=str(ARTIFACTS / "planner-quality.png"))
+    assert not w.dialogs and w.problems == []
