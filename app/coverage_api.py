@@ -133,6 +133,8 @@ def _warm_day(spec: CoverageSpec, weekday: int) -> None:
                 for hour in range(24):
                     at = local_time(day + timedelta(hours=hour))
                     coverage_for(replace(spec, at=at)).zones()
+        except QueryError:  # a question too big to zone: the request that asks is told why
+            pass
         finally:
             with _lock:
                 running.discard(key)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import timedelta
 
 import pytest
 
@@ -26,22 +27,25 @@ def test_courier_checks_in_and_reports_offline_then_online(reports_server, page_
     base, store = reports_server
     w = open_finder(page_factory, base, "/?station=relay-0005")
     page = w.page
-    page.wait_for_selector("#card .fb-checkin")
-    assert page.inner_text("#card .fb-checkin") == "我来过"
-    page.click("#card .fb-checkin")
-    page.wait_for_selector("#card .fb-msg.ok")
-    assert "已打卡" in page.inner_text("#card .fb-out")
-    page.wait_for_function("document.querySelector('#card .fb-summary').textContent"
+    page.wait_for_selector("#feedback .fb-checkin")
+    assert page.inner_text("#feedback .fb-checkin") == "我来过"
+    page.click("#feedback .fb-checkin")
+    page.wait_for_selector("#feedback .fb-msg.ok")
+    assert "已打卡" in page.inner_text("#feedback .fb-out")
+    page.wait_for_function("document.querySelector('#feedback .fb-summary').textContent"
                            ".includes('最近打卡')")
-    assert store.counts(store_now(), 1)["checkins"]["d7"].sum() == 1
+    checked = store.counts(store_now(), 1)["checkins"]
+    assert checked["d7"].sum() == 1
+    shanghai = (checked["last"].iloc[0] + timedelta(hours=8)).strftime("%m-%d %H:%M")
+    assert f"最近打卡：{shanghai}" in page.inner_text("#feedback .fb-summary")  # local time
 
     page.context.set_offline(True)
-    page.click("#card .fb-report")
-    page.check("#card input[name=kind][value=not_found]")
-    page.fill("#card textarea[name=note]", XSS)
-    page.click("#card .fb-form button[type=submit]")
-    page.wait_for_selector("#card .fb-msg.queued")
-    assert "联网后自动发送" in page.inner_text("#card .fb-out")
+    page.click("#feedback .fb-report")
+    page.check("#feedback input[name=kind][value=not_found]")
+    page.fill("#feedback textarea[name=note]", XSS)
+    page.click("#feedback .fb-form button[type=submit]")
+    page.wait_for_selector("#feedback .fb-msg.queued")
+    assert "联网后自动发送" in page.inner_text("#feedback .fb-out")
     assert page.evaluate("JSON.parse(localStorage.getItem('stations-queue')).length") == 1
     assert store.reports_table().empty  # nothing reached the server
     page.screenshot(path=str(ARTIFACTS / "report-queued-360.png"))
@@ -56,10 +60,10 @@ def test_courier_checks_in_and_reports_offline_then_online(reports_server, page_
     # approved, the note shows on the card as text
     store.moderate(int(table["id"].iloc[0]), "approve", "test")
     page.evaluate("window.Finder.select('relay-0005')")
-    page.wait_for_selector("#card .fb-notes li")
-    assert page.inner_text("#card .fb-notes li") == XSS
-    assert page.locator("#card .fb-notes img").count() == 0
-    assert "报告：找不到站点" in page.inner_text("#card .fb-summary")
+    page.wait_for_selector("#feedback .fb-notes li")
+    assert page.inner_text("#feedback .fb-notes li") == XSS
+    assert page.locator("#feedback .fb-notes img").count() == 0
+    assert "报告：找不到站点" in page.inner_text("#feedback .fb-summary")
     assert not w.dialogs
     offline = [p for p in w.problems if "/reports" in p or "ERR_INTERNET_DISCONNECTED" in p]
     assert [p for p in w.problems if p not in offline] == []

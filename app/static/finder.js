@@ -149,7 +149,7 @@
     const today = (new Date(Date.now() + 8 * 3600e3).getUTCDay() + 6) % 7;
     Card.render($("card"), t, p, { colours: cfg.colours, at: results ? results.at : null,
       hours: pack.raw.hours[pack.s.hours[i]], today });
-    if (feedback) feedback.attach($("card"), id);
+    if (feedback) feedback.attach($("feedback"), id);
     document.querySelectorAll("#results li").forEach((li) =>
       li.classList.toggle("selected", li.dataset.id === id));
     if (fromMap) setSheet("peek");
@@ -200,7 +200,7 @@
     if (local) $("offline-note").textContent = fmt(t.offline, { date: pack.raw.data_date || pack.raw.start.slice(0, 10) });
     status(fc.features.length || fc.note_code ? "" : t.no_results);
     if (fc.features.length) select(fc.features[0].id, false);
-    else { $("card").hidden = true; selected = null; }
+    else { $("card").hidden = true; if ($("feedback")) $("feedback").hidden = true; selected = null; }
     setSheet("peek");
     map.fitBounds(bounds, fitPadding());
     document.body.dataset.results = String(fc.features.length);

@@ -140,8 +140,10 @@ window.StationFeedback = (function () {
     return form;
   }
 
-  function ago(iso) {
-    return iso.replace("T", " ").slice(5, 16) + " UTC";
+  // A stored UTC time as Shanghai wall-clock "MM-DD HH:MM" (the station's own time).
+  function local(iso) {
+    const shanghai = new Date(Date.parse(iso) + 8 * 3600e3).toISOString();
+    return shanghai.slice(5, 10) + " " + shanghai.slice(11, 16);
   }
 
   // What riders said this week, in aggregate; approved notes as text.
@@ -156,7 +158,7 @@ window.StationFeedback = (function () {
     const p = f.properties;
     const lines = KINDS.filter((k) => p.reports[k] > 0)
       .map((k) => fmt(t.q_kind, { n: p.reports[k], kind: t["kind_" + k] }));
-    if (p.last_checkin) lines.push(fmt(t.q_last, { t: ago(p.last_checkin) }));
+    if (p.last_checkin) lines.push(fmt(t.q_last, { t: local(p.last_checkin) }));
     box.replaceChildren(...(lines.length ? lines : [t.q_none]).map((s) => el("p", "hint", s)));
     if (p.notes.length) {
       const list = el("ul", "fb-notes");
@@ -166,11 +168,12 @@ window.StationFeedback = (function () {
     }
   }
 
-  // The feedback block for station `id`, appended to the card.
-  function attach(card, id) {
+  // The feedback block for station `id`, in `box` (just under the card, which keeps its
+  // size: the answer stays on the first screen).
+  function attach(box, id) {
     const t = ctx.t;
-    const box = el("section", "feedback");
-    box.setAttribute("aria-label", t.report);
+    box.replaceChildren();
+    box.hidden = false;
     const row = el("div", "fb-row");
     const here = el("button", "primary fb-checkin", t.checkin); here.type = "button";
     const problem = el("button", "fb-report", t.report); problem.type = "button";
@@ -178,7 +181,6 @@ window.StationFeedback = (function () {
     const out = el("div", "fb-out"); out.setAttribute("role", "status");
     const sum = el("div", "fb-summary");
     box.append(row, out, sum);
-    card.append(box);
     here.addEventListener("click", async () => {
       here.disabled = true;
       try {
