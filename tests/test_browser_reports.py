@@ -15,12 +15,14 @@ from tests.conftest import ARTIFACTS
 from tests.test_browser_finder import open_finder
 
 XSS = '<img src=x onerror="alert(1)">'
+ADMIN = "browser-admin-pw"
 
 
 @pytest.fixture(scope="module")
 def reports_server(live_server, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('browser-reports') / 'reports.db'}"
-    return live_server({"STATIONS_DB_URL": url}), ReportStore(url)
+    return live_server({"STATIONS_DB_URL": url, "STATIONS_ADMIN_PASSWORD": ADMIN}), \
+        ReportStore(url)
 
 
 def test_courier_checks_in_and_reports_offline_then_online(reports_server, page_factory):
@@ -96,7 +98,7 @@ def test_planner_sees_the_flagged_station_and_what_it_would_lose(reports_server,
     w.page.click("#q-if-closed")
     w.page.wait_for_function("document.body.dataset.lost !== undefined", timeout=30000)
     lost = int(w.page.evaluate("document.body.dataset.lost"))
-    body = json.dumps({"type": "relay", "threshold_m": 1000, "remove": [sid]}).encode()
+    body = json.dumps({"type": "relay", "threshold_m": 1000, "remove": rows}).encode()
     req = urllib.request.Request(base + "/api/scenario", body,
                                  {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as r:
@@ -104,3 +106,38 @@ def test_planner_sees_the_flagged_station_and_what_it_would_lose(reports_server,
     assert "→" in w.page.inner_text("#q-result")
     w.page.screenshot(path=str(ARTIFACTS / "planner-quality.png"))
     assert not w.dialogs and w.problems == []
+
+
+def test_hostile_notes_stay_text_on_the_card_the_planner_and_the_moderation_page(
+        reports_server, page_factory):
+    from tests.test_security import HOSTILE
+
+    base, store = reports_server
+    sid = "relay-0016"
+    ids = [store.report(sid, Report("not_found", None, note), False, f"hostile-{n:04d}", "a")[0]
+           for n, note in enumerate(HOSTILE)]
+    for rid in ids:
+        store.moderate(rid, "approve", "test")
+    newest = list(reversed(HOSTILE))[:3]  # all made this second: newest is the highest id
+
+    w = open_finder(page_factory, base, f"/?station={sid}")
+    w.page.wait_for_selector("#feedback .fb-notes li")
+    shown = w.page.eval_on_selector_all("#feedback .fb-notes li", "els => els.map(e => "
+                                        "e.textContent)")
+    assert sorted(shown) == sorted(newest)
+
+    p = page_factory(1280, 900)
+    p.page.goto(base + "/planner")
+    p.page.wait_for_selector(f"#quality tr[data-id='{sid}']")
+    title = p.page.get_attribute(f"#quality tr[data-id='{sid}']", "title")
+    assert sorted(title.split(" / ")) == sorted(newest)
+
+    m = page_factory(1280, 900, http_credentials={"username": "union", "password": ADMIN})
+    m.page.goto(base + "/admin/reports?view=all")
+    texts = m.page.eval_on_selector_all("#reports tr[data-id] .note-text",
+                                        "els => els.map(e => e.textContent)")
+    assert set(HOSTILE) <= set(texts)
+    for page in (w.page, p.page, m.page):
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator(".fb-notes img, #quality img, #reports svg, #reports img").count() == 0
+    assert not (w.dialogs or p.dialogs or m.dialogs)
