@@ -233,3 +233,22 @@ def test_cli_upgrade_reports_and_prune(tmp_path):
     assert "s1" not in run("reports").output
     bad = run("reports", "--since", "yesterday")
     assert bad.exit_code == 2 and bad.output.startswith("error: since")
+
+
+def test_window_counts_reset_with_the_window_and_say_when(monkeypatch):
+    from limits import parse
+
+    import app.limits as lim
+
+    clock = [1000.0]
+    monkeypatch.setattr(lim.time, "time", lambda: clock[0])
+    counts, item = lim.WindowCounts(), parse("3 per 10 seconds")
+    assert [counts.hit(item, "a") for _ in range(3)] == [None, None, None]
+    clock[0] = 1004.2
+    assert counts.hit(item, "a") == 6  # the window [1000, 1010) ends in 5.8 s: say 6
+    assert counts.hit(item, "b") is None  # another key counts apart
+    clock[0] = 1010.0
+    assert counts.hit(item, "a") is None  # a new window
+    day = parse("2 per day")
+    assert [counts.hit(day, "a"), counts.hit(day, "a"), counts.hit(day, "a")] == [None, None,
+                                                                                  86400 - 1010 + 1]
