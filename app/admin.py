@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app import current_atlas
 from app.i18n import STRINGS, current_lang
+from app.reports_api import store
 from geo.errors import QueryError
 from geo.export import csv_bytes
 from geo.query import parse_choice, parse_int
@@ -93,16 +94,12 @@ def _check_csrf() -> None:
                                "page and try again")
 
 
-def _store():
-    return current_app.extensions["reports"]
-
-
 @bp.get("/reports")
 def reports():
     """Reports, newest first, with their notes as text and buttons to act on them."""
     lang = current_lang()
     view = parse_choice("view", request.args.get("view"), VIEWS) or "pending"
-    table = _store().reports_table(limit=PAGE_ROWS if view == "all" else None)
+    table = store().reports_table(limit=PAGE_ROWS if view == "all" else None)
     if view == "pending":
         table = table[(table["note_status"] == "pending")
                       | (table["resolved_at"].isna() & (table["kind"] != "other"))].head(PAGE_ROWS)
@@ -124,7 +121,7 @@ def act(report_id: int):
     if action is None:
         raise QueryError("action", f"action must be one of {', '.join(ACTIONS)}")
     actor = request.authorization.username or "token"
-    _store().moderate(report_id, action, actor)
+    store().moderate(report_id, action, actor)
     return redirect(url_for("admin.reports", lang=current_lang(),
                             view=request.form.get("view") or "pending"), code=303)
 
@@ -132,7 +129,7 @@ def act(report_id: int):
 @bp.get("/reports.csv")
 def export():
     """Every report (or those since a date) as CSV, formulas defused for spreadsheets."""
-    table = _store().reports_table(
+    table = store().reports_table(
         station_id=request.args.get("station") or None,
         since=parse_since(request.args.get("since")),
         limit=parse_int("limit", request.args.get("limit"), 1, 1_000_000, 1_000_000))

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from app import current_atlas
 from geo.features import feature_collection
 from geo.hours import is_open
-from geo.quality import FLAG_DEVICES, quality_table, recent_notes
+from geo.quality import FLAG_RULE, quality_table, recent_notes
 from geo.query import QueryError, parse_choice, shown
 from geo.report_query import parse_checkin, parse_days, parse_report
 from geo.reports import ReportStore
@@ -21,9 +21,6 @@ from geo.reports_db import REPORT_KINDS, utcnow
 from geo.schema import STATION_TYPES
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api")
-FLAG_RULE = (f"flagged: in the window, at least {FLAG_DEVICES} different devices reported the "
-             "station closed during its stated opening hours or not found, and those reports "
-             "outnumber its check-ins in the window; resolved reports do not count")
 QUALITY_FIELDS = ("id", "name", "type", "district", "opening_hours")
 
 

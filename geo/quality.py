@@ -14,6 +14,9 @@ import pandas as pd
 from geo.reports_db import REPORT_KINDS
 
 FLAG_DEVICES = 2
+FLAG_RULE = (f"flagged: in the window, at least {FLAG_DEVICES} different devices reported the "
+             "station closed during its stated opening hours or not found, and those reports "
+             "outnumber its check-ins in the window; resolved reports do not count")
 NOTES_SHOWN = 3  # approved notes per station, newest first
 
 

@@ -49,8 +49,9 @@ def parse_report(body: object) -> tuple[Report, str]:
     amenity = body.get("amenity")
     if kind == "amenity_missing":
         if amenity not in AMENITIES:
+            got = "none" if amenity is None else shown(amenity)
             raise QueryError("amenity", f"amenity must be one of {', '.join(AMENITIES)} for "
-                                        f"amenity_missing, got {shown(amenity)}")
+                                        f"amenity_missing, got {got}")
     elif amenity is not None:
         raise QueryError("amenity", "amenity goes only with kind amenity_missing")
     return Report(kind, amenity, parse_note(body.get("note"))), parse_device(body.get("device"))
