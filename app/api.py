@@ -58,7 +58,7 @@ def _fields() -> tuple[str, ...] | None:
     return tuple(f.strip() for f in raw.split(","))
 
 
-def _geojson(doc: dict):
+def geojson_response(doc: dict):
     """A GeoJSON response with its registered media type."""
     resp = jsonify(doc)
     resp.mimetype = "application/geo+json"
@@ -77,7 +77,7 @@ def stations():
         raise QueryError("district", f"unknown district {shown(district)}: use a code like 310101 "
                                      "or a name like 黄浦区 / Huangpu")
     rows = select_stations(a, flt, codes, parse_bbox("bbox", request.args.get("bbox")))
-    return _geojson(feature_collection(
+    return geojson_response(feature_collection(
         rows, fields=_fields(), out_crs=parse_crs("out_crs", request.args.get("out_crs")),
         sample=a.is_sample, count=len(rows)))
 
@@ -90,7 +90,7 @@ def station(station_id: str):
     if rows is None:
         abort(404, description=f"no station with id {shown(station_id)}")
     fc = feature_collection(rows, out_crs=parse_crs("out_crs", request.args.get("out_crs")))
-    return _geojson({**fc["features"][0], "sample": a.is_sample})
+    return geojson_response({**fc["features"][0], "sample": a.is_sample})
 
 
 def nearest_question(args: MultiDict) -> tuple[NearestQuery, str, str]:
@@ -113,14 +113,14 @@ def nearest():
     a = current_atlas()
     q, out_crs, lang = nearest_question(request.args)
     if q.mode == "straight":  # the hot path (see also app/nearest_lane.py)
-        return _geojson(straight_answer(a, q, out_crs, lang))
+        return geojson_response(straight_answer(a, q, out_crs, lang))
     require_mode(a, q.mode)
     rows, far = within_reach(find_nearest(a, q))
     rows["nav"] = [nav_links(r.lon, r.lat, r.name, (q.lon, q.lat), lang, a.region)
                    for r in rows.itertuples()]
     olon, olat = (float(v) for v in from_wgs84(q.lon, q.lat, out_crs))
     note = far or (unreachable(a, q) if rows.empty else None)
-    return _geojson(feature_collection(rows, out_crs=out_crs,
+    return geojson_response(feature_collection(rows, out_crs=out_crs,
                                        **answer_top(q, (olon, olat), a.is_sample, note)))
 
 
@@ -160,4 +160,4 @@ def districts():
         return document_response(f"districts-{crs}", a.version, lambda: display_geojson(
             a.districts, crs, fields=("code",), tolerance_deg=DISPLAY_TOLERANCE_DEG,
             decimals=DISPLAY_DECIMALS), "application/geo+json")
-    return _geojson(display_geojson(a.districts, crs))
+    return geojson_response(display_geojson(a.districts, crs))

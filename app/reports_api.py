@@ -11,6 +11,7 @@ from datetime import UTC
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from app import current_atlas
+from app.api import geojson_response
 from geo.features import feature_collection
 from geo.hours import is_open
 from geo.quality import FLAG_RULE, quality_table, recent_notes
@@ -88,19 +89,13 @@ def quality_features(rows, days: int) -> dict:
     return fc
 
 
-def _geojson(doc: dict):
-    resp = jsonify(doc)
-    resp.mimetype = "application/geo+json"
-    return resp
-
-
 @bp.get("/quality")
 def quality():
     """Every station (of a type) with its quality figures: the planner's layer."""
     a = current_atlas()
     type_ = parse_choice("type", request.args.get("type"), STATION_TYPES)
     rows = a.stations if type_ is None else a.stations[a.stations["type"] == type_]
-    return _geojson(quality_features(rows, parse_days(request.args.get("days"))))
+    return geojson_response(quality_features(rows, parse_days(request.args.get("days"))))
 
 
 @bp.get("/stations/<station_id>/quality")
@@ -110,5 +105,5 @@ def station_quality(station_id: str):
     if rows is None:
         abort(404, description=f"no station with id {shown(station_id)}")
     fc = quality_features(rows, parse_days(request.args.get("days")))
-    return _geojson({**fc["features"][0], "days": fc["days"], "rule": FLAG_RULE,
+    return geojson_response({**fc["features"][0], "days": fc["days"], "rule": FLAG_RULE,
                      "generated_at": fc["generated_at"], "sample": fc["sample"]})
