@@ -99,17 +99,19 @@ def reports():
     """Reports, newest first, with their notes as text and buttons to act on them."""
     lang = current_lang()
     view = parse_choice("view", request.args.get("view"), VIEWS) or "pending"
-    table = store().reports_table(limit=PAGE_ROWS if view == "all" else None)
-    if view == "pending":
-        table = table[(table["note_status"] == "pending")
-                      | (table["resolved_at"].isna() & (table["kind"] != "other"))].head(PAGE_ROWS)
-    names = current_atlas().stations.set_index("id")["name"]
+    table = store().reports_table(limit=PAGE_ROWS, to_do=view == "pending")
+    atlas = current_atlas()
+    names = atlas.stations["name"].to_numpy()
     plain = table.astype(object).where(table.notna(), None)  # no NaN standing for "none"
-    rows = [{**r, "station_name": names.get(r["station_id"], "")}
-            for r in plain.to_dict("records")]
+
+    def name_of(station_id: str) -> str:
+        i = atlas.positions.get(station_id)
+        return "" if i is None else names[i]
+
+    rows = [{**r, "station_name": name_of(r["station_id"])} for r in plain.to_dict("records")]
     return render_template("admin_reports.html", page="admin", t=STRINGS[lang], lang=lang,
                            rows=rows, view=view, views=VIEWS, csrf=csrf_token(),
-                           sample=current_atlas().is_sample, map=None, embed=False,
+                           sample=atlas.is_sample, map=None, embed=False,
                            other_lang="en" if lang == "zh" else "zh", national=False)
 
 

@@ -57,6 +57,5 @@ def from_env() -> dict:
         or "10 per minute; 100 per day",
         "STATIONS_ADMIN_PASSWORD": os.environ.get("STATIONS_ADMIN_PASSWORD") or None,
         "STATIONS_ADMIN_TOKEN": os.environ.get("STATIONS_ADMIN_TOKEN") or None,
-        "STATIONS_RETENTION_DAYS": int(os.environ.get("STATIONS_RETENTION_DAYS") or 180),
         "STATIONS_MIP_SECONDS": float(os.environ.get("STATIONS_MIP_SECONDS") or 60),
     }

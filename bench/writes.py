@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import tempfile
 import textwrap
@@ -250,7 +249,7 @@ def main() -> None:
           f"(goal >= 500 writes/s, 0 lost: {sq['wps']:.0f} writes/s, {sq['lost']} lost)")
     print("lost = ids answered 201 that are not in the database; stored may exceed the 201s "
           "by the writes in flight when wrk stopped")
-    if re.search("PostgreSQL", " ".join(results)):
+    if args.pg:
         pg, pf = results["ours: PostgreSQL"], results["floor: bare INSERT, PostgreSQL"]
         print(f"ours on PostgreSQL = {pg['wps'] / pf['wps']:.0%} of its floor")
 

@@ -214,11 +214,15 @@ class ReportStore:
     # ---- reads -------------------------------------------------------------------------------
 
     def reports_table(self, station_id: str | None = None, since: datetime | None = None,
-                      limit: int | None = None) -> pd.DataFrame:
-        """Reports, newest first, for the moderation page, the CLI and CSV exports."""
+                      limit: int | None = None, to_do: bool = False) -> pd.DataFrame:
+        """Reports, newest first, for the moderation page, the CLI and CSV exports; `to_do`:
+        only those a moderator still has to act on (a note to review, a problem open)."""
         q = sa.select(reports.c.id, reports.c.station_id, reports.c.kind, reports.c.amenity,
                       reports.c.note, reports.c.note_status, reports.c.in_hours,
                       reports.c.resolved_at, reports.c.created_at)
+        if to_do:
+            q = q.where(sa.or_(reports.c.note_status == "pending", sa.and_(
+                reports.c.resolved_at.is_(None), reports.c.kind != "other")))
         if station_id is not None:
             q = q.where(reports.c.station_id == station_id)
         if since is not None:

@@ -86,12 +86,6 @@ def default_url(instance: str | Path) -> str:
     return f"sqlite:///{Path(instance).resolve() / 'reports.db'}"
 
 
-def db_url(instance: str | Path | None = None) -> str:
-    """STATIONS_DB_URL, or the default SQLite file: the app and every `stations db` command
-    read the same setting."""
-    return os.environ.get("STATIONS_DB_URL") or default_url(instance or "instance")
-
-
 def _sqlite_setup(engine: sa.Engine) -> None:
     """WAL and a busy timeout on every connection; writes start with BEGIN IMMEDIATE so two
     writers queue on the lock instead of failing when a read turns into a write."""

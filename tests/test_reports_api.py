@@ -182,6 +182,9 @@ def test_moderation_needs_the_password_and_a_csrf_token(rc, rapp):
     assert r.status_code == 303
     public = rc.get(f"/api/stations/{sid}/quality").get_json()["properties"]["notes"]
     assert [n["text"] for n in public] == [XSS[0]]  # JSON carries it as data; pages set text
+    row = f'<tr data-id="{rid}">'
+    assert row not in rc.get("/admin/reports", headers=AUTH).get_data(as_text=True)  # done
+    assert row in rc.get("/admin/reports?view=all", headers=AUTH).get_data(as_text=True)
     bad = rc.post(f"/admin/reports/{rid}", data={"action": "drop", "csrf": token}, headers=AUTH)
     assert bad.status_code == 400
     bearer = rapp.test_client()

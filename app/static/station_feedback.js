@@ -6,7 +6,7 @@
 window.StationFeedback = (function () {
   "use strict";
   const { el } = window.UI;
-  const fmt = (s, vars) => s.replace(/\{(\w+)\}/g, (_, k) => vars[k]);
+  const fmt = window.StationCard.fmt;
   const DEVICE_KEY = "stations-device";
   const QUEUE_KEY = "stations-queue";
   const KINDS = ["closed", "hours_wrong", "amenity_missing", "not_found", "other"];
