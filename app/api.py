@@ -95,11 +95,13 @@ def station(station_id: str):
 
 def nearest_question(args: MultiDict) -> tuple[NearestQuery, str, str]:
     """The question, output datum and language of a /api/nearest request (view and lane)."""
-    q = parse_nearest(args.get("lat"), args.get("lng"), crs=args.get("crs"),
-                      type=args.get("type"), k=args.get("k"), amenities=args.getlist("amenity"),
-                      open_at=args.get("open_at"), mode=args.get("mode"))
-    out_crs = parse_crs("out_crs", args.get("out_crs"))
-    return q, out_crs, parse_choice("lang", args.get("lang"), LANGS) or "zh"
+    one = dict(args.items())  # first values; a MultiDict's get raises (and builds) a
+    # BadRequestKeyError for every absent parameter, six a typical question
+    q = parse_nearest(one.get("lat"), one.get("lng"), crs=one.get("crs"),
+                      type=one.get("type"), k=one.get("k"), amenities=args.getlist("amenity"),
+                      open_at=one.get("open_at"), mode=one.get("mode"))
+    out_crs = parse_crs("out_crs", one.get("out_crs"))
+    return q, out_crs, parse_choice("lang", one.get("lang"), LANGS) or "zh"
 
 
 def straight_answer(a: Atlas, q: NearestQuery, out_crs: str, lang: str) -> dict:

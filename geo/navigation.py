@@ -34,9 +34,16 @@ def amap_target(glon: float, glat: float, name: str) -> str:
     return quote_plus(f"{glon:.6f},{glat:.6f},{_clean(name)}")
 
 
+@lru_cache(maxsize=64)
+def _label(label: str) -> str:
+    """A start's name, cleaned and URL-encoded once (one per page language)."""
+    return quote_plus(_clean(label))
+
+
 def amap_origin(gcj: tuple[float, float], label: str) -> str:
-    """The URL-encoded `from` of an Amap link (per request)."""
-    return quote_plus(f"{gcj[0]:.6f},{gcj[1]:.6f},{_clean(label)}")
+    """The URL-encoded `from` of an Amap link (per request). Digits, '.' and '-' are never
+    escaped, so only the separators are written encoded: quote_plus's bytes, a fifth the cost."""
+    return f"{gcj[0]:.6f}%2C{gcj[1]:.6f}%2C{_label(label)}"
 
 
 def baidu_target(blon: float, blat: float, name: str) -> str:
@@ -45,8 +52,8 @@ def baidu_target(blon: float, blat: float, name: str) -> str:
 
 
 def baidu_origin(bd: tuple[float, float], label: str) -> str:
-    """The URL-encoded `origin` of a Baidu link."""
-    return quote_plus(f"latlng:{bd[1]:.6f},{bd[0]:.6f}|name:{_clean(label)}")
+    """The URL-encoded `origin` of a Baidu link (encoded as `amap_origin` is)."""
+    return f"latlng%3A{bd[1]:.6f}%2C{bd[0]:.6f}%7Cname%3A{_label(label)}"
 
 
 def amap_encoded(target: str, mode: str, origin: str | None) -> str:

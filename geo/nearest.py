@@ -10,8 +10,10 @@ the millimetre.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -37,12 +39,22 @@ class StationFilter:
     open_at: datetime | None = None
 
 
+def _ecef_xyz(lon, lat, m=np):
+    """The ECEF formula over numpy arrays (m=np) or plain floats (m=math): one source."""
+    lam, phi = m.radians(lon), m.radians(lat)
+    n = _A / m.sqrt(1.0 - _E2 * m.sin(phi) ** 2)
+    return (n * m.cos(phi) * m.cos(lam), n * m.cos(phi) * m.sin(lam),
+            n * (1.0 - _E2) * m.sin(phi))
+
+
 def ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Earth-centred metres on the WGS-84 ellipsoid; chord length bounds geodesic length."""
-    lam, phi = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
-    n = _A / np.sqrt(1.0 - _E2 * np.sin(phi) ** 2)
-    return np.column_stack([n * np.cos(phi) * np.cos(lam), n * np.cos(phi) * np.sin(lam),
-                            n * (1.0 - _E2) * np.sin(phi)])
+    return np.column_stack(_ecef_xyz(np.asarray(lon, float), np.asarray(lat, float)))
+
+
+def ecef_point(lon: float, lat: float) -> list[float]:
+    """`ecef` for one point in plain floats: a tenth of the array call's cost, same bits."""
+    return list(_ecef_xyz(float(lon), float(lat), math))
 
 
 def chord_to_arc(chord: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -109,12 +121,8 @@ class NearestIndex:
     def _open_at(self, at) -> np.ndarray:
         """Which stations are open at `at`: kept for the last few minutes asked about, since
         "open now" is the same question for every courier within a minute."""
-        cache = self.__dict__.setdefault("_open_cache", {})
-        if at not in cache:
-            if len(cache) >= 8:
-                cache.pop(next(iter(cache)))
-            cache[at] = open_mask(self.hours, at)
-        return cache[at]
+        return _remember(self.__dict__.setdefault("_open_cache", {}), at, 8,
+                         lambda: open_mask(self.hours, at))
 
     def query(self, lon, lat, k: int = 5, flt: StationFilter = StationFilter()
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -138,8 +146,18 @@ class NearestIndex:
         if base is None:
             return _empty(len(qlon), k)
         if len(qlon) == 1:
-            return self._knn_one(base, mask, float(qlon[0]), float(qlat[0]), k)
+            return _rows_to_arrays(self._knn_one(base, mask, float(qlon[0]), float(qlat[0]), k), k)
         return self._exact_knn(base, mask, qlon, qlat, k)
+
+    def nearest_one(self, lon: float, lat: float, k: int = 5,
+                    flt: StationFilter = StationFilter()) -> list[tuple[int, float, float]]:
+        """The k nearest usable stations to one point as (index, geodesic metres, bearing)
+        rows, nearest first: `query` for a courier's question, in plain floats."""
+        needs_mask = bool(flt.amenities) or flt.open_at is not None
+        mask = _remember(self.__dict__.setdefault("_mask_cache", {}), flt, 64,
+                         lambda: _frozen(self.usable(flt))) if needs_mask else None
+        base = self._tree(flt.type, None)
+        return [] if base is None else self._knn_one(base, mask, float(lon), float(lat), k)
 
     def _tree(self, type_: str | None, mask: np.ndarray | None) -> _Tree | None:
         """The shared tree of a type, or one built on its masked stations (None if empty)."""
@@ -198,27 +216,25 @@ class NearestIndex:
         return idx, dist, az
 
     def _knn_one(self, t: _Tree, mask: np.ndarray | None, lon: float, lat: float, k: int
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> list[tuple[int, float, float]]:
         """One point (a courier's question): `_exact_knn`'s stopping rule in one dimension,
-        with a geodesic for every usable candidate instead of per-row bookkeeping (the
-        candidates are a few dozen; this is four times faster for one point)."""
+        with a geodesic for every usable candidate instead of per-row bookkeeping. The
+        candidates are a few dozen, so plain floats beat arrays here: pyproj's scalar call
+        is a thirtieth of its array call's overhead, with the same bits."""
         n_pts = t.tree.n
-        share = 1.0 if mask is None else max(mask[t.ids].mean(), 1.0 / n_pts)
+        share = 1.0 if mask is None else max(np.count_nonzero(mask[t.ids]) / n_pts, 1.0 / n_pts)
         kq = int(min(n_pts, np.ceil(k / share * 1.5) + 2))
-        xyz = ecef(lon, lat)[0]
+        xyz = ecef_point(lon, lat)
         while True:
-            chord, j = (np.atleast_1d(v) for v in t.tree.query(xyz, k=kq))
-            cand = t.ids[j]
+            chord, j = t.tree.query(xyz, k=kq)
+            cand = t.ids[np.atleast_1d(j)]
             if mask is not None:
                 cand = cand[mask[cand]]
-            s, b = geodesic(np.full(cand.size, lon), np.full(cand.size, lat),
-                            self.lon[cand], self.lat[cand])
-            order = np.argsort(s, kind="stable")[:k]
-            if kq >= n_pts or (order.size == k and chord[-1] >= s[order[-1]]):
-                idx, dist, az = _empty(1, k)
-                idx[0, :order.size], dist[0, :order.size] = cand[order], s[order]
-                az[0, :order.size] = b[order]
-                return idx, dist, az
+            rows = sorted(((i, *_geodesic_one(lon, lat, x, y)) for i, x, y in zip(
+                cand.tolist(), self.lon[cand].tolist(), self.lat[cand].tolist(), strict=True)),
+                key=itemgetter(1))[:k]  # sorted() is stable, as the array path's argsort
+            if kq >= n_pts or (len(rows) == k and np.atleast_1d(chord)[-1] >= rows[-1][1]):
+                return rows
             kq = min(n_pts, kq * 4)
 
     def _geodesics_at(self, sel, pending, cand, qlon, qlat, s, b) -> None:
@@ -240,6 +256,42 @@ class NearestIndex:
         if extra.any():
             self._geodesics_at(extra, pending, cand, qlon, qlat, s, b)
         return s, b
+
+
+def _remember(cache: dict, key, size: int, make):
+    """cache[key], made when absent; the oldest entry goes beyond `size`. Threads may make
+    the same entry twice, never break the dict."""
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        while len(cache) >= size:
+            try:
+                cache.pop(next(iter(cache)), None)
+            except (StopIteration, RuntimeError):  # emptied or changed by another thread
+                break
+        cache[key] = value
+    return value
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """A shared answer no caller can change in place."""
+    a.flags.writeable = False
+    return a
+
+
+def _geodesic_one(lon1: float, lat1: float, lon2: float, lat2: float) -> tuple[float, float]:
+    """`geodesic` for one pair of points in plain floats (the same geodesic, the same bits)."""
+    az, _, dist = GEOD.inv(lon1, lat1, lon2, lat2)
+    return dist, az % 360.0
+
+
+def _rows_to_arrays(rows: list[tuple[int, float, float]], k: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`nearest_one`'s rows as `query`'s (1, k) arrays."""
+    idx, dist, az = _empty(1, k)
+    for n, (i, d, b) in enumerate(rows):
+        idx[0, n], dist[0, n], az[0, n] = i, d, b
+    return idx, dist, az
 
 
 def _empty(m: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -68,37 +68,35 @@ def _status(hours: str, at: datetime) -> dict:
     return station_status(hours, at)
 
 
+def _round1(x: float) -> float:
+    """np.round(x, 1) for one float, bit for bit (x * 10, round half to even, / 10)."""
+    return round(x * 10.0) / 10.0
+
+
+_WALK_M_MIN = WALK_KMH * 1000 / 60
+_EBIKE_M_MIN = EBIKE_KMH * 1000 / 60
+
+
 def answer(arrays: StationArrays, index: NearestIndex, q: NearestQuery, out_crs: str,
            lang: str, sample: bool) -> dict:
     """The /api/nearest FeatureCollection for a straight-line question."""
-    idx, dist, bearing = index.query(q.lon, q.lat, q.k, q.flt)
-    ok = idx[0] >= 0
-    idx, dist, bearing = idx[0][ok], dist[0][ok], bearing[0][ok]
-    dist = np.round(dist, 1)
-    note = far_note(dist, FAR_M)
-    if note:
-        idx, dist, bearing = idx[:0], dist[:0], bearing[:0]
-    else:
-        keep = dist <= FAR_M
-        idx, dist, bearing = idx[keep], dist[keep], bearing[keep]
+    found = [(i, _round1(d), b) for i, d, b in index.nearest_one(q.lon, q.lat, q.k, q.flt)]
+    note = far_note([d for _, d, _ in found], FAR_M)
+    found = [] if note else [row for row in found if row[1] <= FAR_M]
     label = origin_label(lang)
     glon, glat = (float(v) for v in wgs84_to_gcj02(q.lon, q.lat))
     amap_from = amap_origin((glon, glat), label)
     baidu_from = baidu_origin(tuple(float(v) for v in gcj02_to_bd09(glon, glat)), label)
-    walk = np.round(dist / (WALK_KMH * 1000 / 60), 1)
-    ebike = np.round(dist / (EBIKE_KMH * 1000 / 60), 1)
-    bearing = np.round(bearing, 1)
+    display = arrays.display[out_crs]
     feats = []
-    for n, i in enumerate(idx.tolist()):
-        st = _status(arrays.hours[i], q.at)
-        props = {**arrays.props[i], "distance_m": float(dist[n]),
-                 "bearing_deg": float(bearing[n]), "walk_min": float(walk[n]),
-                 "ebike_min": float(ebike[n]), **st,
+    for i, dist, bearing in found:
+        props = {**arrays.props[i], "distance_m": dist, "bearing_deg": _round1(bearing),
+                 "walk_min": _round1(dist / _WALK_M_MIN),
+                 "ebike_min": _round1(dist / _EBIKE_M_MIN), **_status(arrays.hours[i], q.at),
                  "nav": links_encoded(arrays.amap_to[i], arrays.baidu_to[i], amap_from,
                                       baidu_from, arrays.region)}
-        x, y = arrays.display[out_crs][i]
         feats.append({"type": "Feature", "id": props["id"],
-                      "geometry": {"type": "Point", "coordinates": [x, y]},
+                      "geometry": {"type": "Point", "coordinates": list(display[i])},
                       "properties": props})
     olon, olat = {"wgs84": (q.lon, q.lat), "gcj02": (glon, glat)}.get(out_crs) or (
         float(v) for v in gcj02_to_bd09(glon, glat))

@@ -160,7 +160,7 @@ def parse_nearest(lat: str | None, lng: str | None, *, crs: str | None = None,
     lng_v = parse_float("lng", lng, -180.0, 180.0)
     crs_v = parse_crs("crs", crs)
     flt = parse_filter(type, amenities, open_at)
-    lon_w, lat_w = to_wgs84(lng_v, lat_v, crs_v)
+    lon_w, lat_w = (lng_v, lat_v) if crs_v == "wgs84" else to_wgs84(lng_v, lat_v, crs_v)
     return NearestQuery(float(lon_w), float(lat_w), parse_int("k", k, 1, K_MAX, 5), flt,
                         flt.open_at or local_time(),
                         parse_choice("mode", mode, DISTANCE_MODES) or "straight")

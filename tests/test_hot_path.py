@@ -75,3 +75,36 @@ def test_assembled_links_equal_urlencode(name):
         "destination": f"latlng:{b[1]:.6f},{b[0]:.6f}|name:{_clean(name)}",
         "mode": "riding", "coord_type": "bd09ll", "region": "上海", "output": "html",
         "src": "worker-stations"})
+
+
+def test_origins_encode_as_quote_plus():
+    """The per-request origins skip quote_plus for their numbers: the same bytes regardless,
+    for coordinates of either sign, any magnitude, and either language's label."""
+    from urllib.parse import quote_plus
+
+    from geo.navigation import amap_origin, baidu_origin
+
+    rng = random.Random(5)
+    for _ in range(300):
+        x, y = rng.uniform(-180, 180), rng.uniform(-90, 90)
+        for label in ("起点", "Start", "a,b|c:d e+f"):
+            clean = label.replace(",", " ").replace("|", " ").replace(":", " ").strip()
+            assert amap_origin((x, y), label) == quote_plus(f"{x:.6f},{y:.6f},{clean}")
+            assert baidu_origin((x, y), label) == quote_plus(
+                f"latlng:{y:.6f},{x:.6f}|name:{clean}")
+
+
+def test_one_point_datum_conversions_give_the_array_bits():
+    """A courier's point converts through the math module, arrays through numpy: the same
+    bits, so a station's link and a courier's origin never disagree in the last digit."""
+    import numpy as np
+
+    from geo.coords import gcj02_to_bd09, wgs84_to_gcj02
+
+    rng = np.random.default_rng(11)
+    lon, lat = rng.uniform(73, 135, 20_000), rng.uniform(18, 53, 20_000)
+    for convert in (wgs84_to_gcj02, gcj02_to_bd09):
+        ax, ay = convert(lon, lat)
+        one = np.array([[float(v) for v in convert(x, y)]
+                        for x, y in zip(lon.tolist(), lat.tolist(), strict=True)])
+        assert np.array_equal(one[:, 0], ax) and np.array_equal(one[:, 1], ay)

@@ -184,3 +184,14 @@ def test_bulk_nearest_distance_with_no_usable_station():
     index = NearestIndex(st)
     d, j = index.nearest_distance([121.0], [31.0], "relay", np.zeros(len(st), bool))
     assert np.isinf(d).all() and (j == -1).all()
+
+
+def test_one_point_ecef_gives_the_array_bits():
+    """The courier's point goes through the math module, the stations through numpy: the
+    same formula must give the same bits, or the chord bound could differ by an ulp."""
+    from geo.nearest import ecef, ecef_point
+
+    rng = np.random.default_rng(4)
+    lon, lat = rng.uniform(-180, 180, 20_000), rng.uniform(-90, 90, 20_000)
+    one = np.array([ecef_point(x, y) for x, y in zip(lon.tolist(), lat.tolist(), strict=True)])
+    np.testing.assert_array_equal(one, ecef(lon, lat))
