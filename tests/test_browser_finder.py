@@ -177,6 +177,8 @@ def test_card_hours_table_is_readable_in_the_page_language(live_server, page_fac
     assert table == [["Mon", "09:00–17:00"], ["Tue", "09:00–17:00"], ["Wed", "09:00–17:00"],
                      ["Thu", "09:00–17:00"], ["Fri", "09:00–17:00"], ["Sat", "09:00–12:00"],
                      ["Sun", "closed"]]
+    # leaving while the card's feedback is still loading would abort that request
+    w.page.wait_for_function(f"document.body.dataset.feedback === {json.dumps(sid)}")
     w.page.goto(base + f"/?station={sid}&lang=zh")
     w.page.wait_for_function("document.body.dataset.card !== undefined")
     w.page.click("#card .hours-box summary")

@@ -154,6 +154,8 @@ window.StationFeedback = (function () {
       f = await window.UI.getJSON(url(id, "quality") + "?days=7");
     } catch (err) {
       return; // offline: the card stands without it
+    } finally {
+      document.body.dataset.feedback = id; // asked (tests wait for it before leaving)
     }
     const p = f.properties;
     const lines = KINDS.filter((k) => p.reports[k] > 0)
