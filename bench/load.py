@@ -158,6 +158,29 @@ def startup() -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
+def _rollup(pid: int) -> dict[str, float]:
+    """A process's memory from /proc/PID/smaps_rollup, in MiB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, value = line.split(":", 1)
+        out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def memory(master: int) -> str:
+    """What the server's processes hold after the load: shared pages (preload_app, gc.freeze
+    in gunicorn.conf.py) against what each process has copied or made for itself."""
+    pids = [master]
+    for pid in pids:  # grows as children are found: workers, then their heavy-route children
+        kids = Path(f"/proc/{pid}/task/{pid}/children")
+        pids += [int(k) for k in kids.read_text().split()] if kids.exists() else []
+    mem = [_rollup(pid) for pid in pids]
+    own = ", ".join(f"{m['Private_Dirty'] + m['Private_Clean']:.0f}" for m in mem[1:])
+    return (f"memory: {len(pids)} processes (master, workers, children), PSS "
+            f"{sum(m['Pss'] for m in mem):.0f} MiB in all, the master's RSS "
+            f"{mem[0]['Rss']:.0f} MiB; each other process's own pages: {own} MiB")
+
+
 def row(name: str, r: dict) -> str:
     return (f"{name:46s} {r['rps']:9.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
             f"{r['errors']:6d} {r['non2xx']:6d}")
@@ -191,6 +214,7 @@ def main() -> None:
         print(row("ours: /api/nearest, 100 connections", ours))
         print(f"\nours = {ours['rps'] / floor['rps']:.0%} of the floor's requests/s; server up "
               f"and answering in {started:.1f} s")
+        print(memory(proc.pid))
         print(f"Little's law at 100 connections: mean latency = 100 / throughput, so "
               f"{100_000 / floor['rps']:.0f} ms for the floor and "
               f"{100_000 / ours['rps']:.0f} ms for ours; p99 < 50 ms needs > 2,000 req/s "
