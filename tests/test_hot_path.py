@@ -108,3 +108,17 @@ def test_one_point_datum_conversions_give_the_array_bits():
         one = np.array([[float(v) for v in convert(x, y)]
                         for x, y in zip(lon.tolist(), lat.tolist(), strict=True)])
         assert np.array_equal(one[:, 0], ax) and np.array_equal(one[:, 1], ay)
+
+
+def test_one_float_rounding_is_numpys():
+    """Distances, bearings and minutes are rounded one float at a time: numpy's bits,
+    halves included (x.x5 values are where two roundings would part)."""
+    import numpy as np
+
+    from geo.nearest_answer import _round1
+
+    rng = np.random.default_rng(8)
+    values = np.concatenate([rng.uniform(0, 20_000, 50_000),
+                             np.round(rng.uniform(0, 20_000, 50_000), 1) + 0.05,
+                             rng.uniform(0, 360, 20_000)])
+    assert [_round1(v) for v in values.tolist()] == np.round(values, 1).tolist()
