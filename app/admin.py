@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app import current_atlas
 from app.i18n import STRINGS, current_lang
+from app.pages import common
 from app.reports_api import store
 from geo.errors import QueryError
 from geo.export import csv_bytes
@@ -109,10 +110,9 @@ def reports():
         return "" if i is None else names[i]
 
     rows = [{**r, "station_name": name_of(r["station_id"])} for r in plain.to_dict("records")]
-    return render_template("admin_reports.html", page="admin", t=STRINGS[lang], lang=lang,
-                           rows=rows, view=view, views=VIEWS, csrf=csrf_token(),
-                           sample=atlas.is_sample, map=None, embed=False,
-                           other_lang="en" if lang == "zh" else "zh", national=False)
+    return render_template("admin_reports.html", page="admin", rows=rows, view=view,
+                           views=VIEWS, csrf=csrf_token(), map=None, embed=False,
+                           **common(lang, current_app.config["STATIONS_TILES"]))
 
 
 @bp.post("/reports/<int:report_id>")

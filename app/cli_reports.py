@@ -1,4 +1,4 @@
-"""`stations db upgrade|prune|current` and `stations reports`: the courier-reports database.
+"""`stations db upgrade|prune` and `stations reports`: the courier-reports database.
 
 Every command reads STATIONS_DB_URL as the app does (or --db), defaulting to the same SQLite
 file in the app's instance folder.

@@ -10,9 +10,10 @@ ProxyFix so the client address is the real one. Over the limit: 429 JSON with Re
 
 Couriers' check-ins and reports have their own limits: STATIONS_WRITE_LIMIT per address
 (default "60 per minute": riders behind one carrier address share it) and
-STATIONS_DEVICE_LIMIT per device token (default "10 per minute; 100 per day"). They use the
-`limits` library (Flask-Limiter's engine) directly, on the same storage: Flask-Limiter's
-per-request resolution cost more than the rest of a write.
+STATIONS_DEVICE_LIMIT per device token (default "10 per minute; 100 per day"). They are
+counted in fixed windows in this process (`WindowCounts`), or through the `limits` library
+(Flask-Limiter's engine) on a shared store; not through Flask-Limiter, whose per-request
+resolution cost more than the rest of a write.
 """
 
 from __future__ import annotations

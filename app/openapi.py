@@ -9,7 +9,7 @@ from app.api import FIELDS_PATTERN
 from geo.access import DECAYS, MAX_PER_SEAT_RANGE
 from geo.plan import K_MAX as PLAN_K_MAX
 from geo.query import DISTANCE_MODES, K_MAX, MIN_DENSITY_MAX, THRESHOLD_RANGE_M, TIME_PATTERN
-from geo.report_query import DAYS_MAX, NOTE_MAX
+from geo.report_query import DAYS_MAX, DEVICE_PATTERN, NOTE_MAX
 from geo.reports_db import REPORT_KINDS
 from geo.schema import AMENITIES, STATION_TYPES
 from geo.textpoint import MAX_TEXT
@@ -261,7 +261,7 @@ QUALITY_ONE = {**QUALITY_FEATURE, "properties": {**QUALITY_FEATURE["properties"]
                                                  **QUALITY_TOP}}
 DAYS = _q("days", "The window in days (default 30).",
           {"type": "integer", "minimum": 1, "maximum": DAYS_MAX, "default": 30})
-DEVICE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$",
+DEVICE = {"type": "string", "pattern": DEVICE_PATTERN,
           "description": "A random id the page keeps (rate limits and dedupe); stored hashed."}
 STATION_ID = {"name": "station_id", "in": "path", "required": True, "schema": {"type": "string"}}
 WRITTEN = {"type": "object", "required": ["id"], "properties": {

@@ -24,6 +24,8 @@ from geo.finder import EBIKE_KMH, FAR_M, WALK_KMH
 from geo.navigation import link_constants
 from geo.plan import K_MAX as PLAN_K_MAX
 from geo.query import K_MAX, THRESHOLD_RANGE_M
+from geo.report_query import NOTE_MAX
+from geo.reports_db import REPORT_KINDS
 from geo.schema import AMENITIES, SERVES, STATION_TYPES
 from geo.zones import DEFAULT_MIN_DENSITY
 
@@ -91,7 +93,7 @@ def render_finder(*, lang: str, tiles: str, state: FinderState, embed: bool = Fa
            "api": {"nearest": url_for("api.nearest"), "search": url_for("search_api.search"),
                    "pack": url_for("api.pack", out_crs=crs, v=pack_version(atlas)),
                    "stations": url_for("api.stations")},
-           "amenities": AMENITIES,
+           "amenities": AMENITIES, "reports": {"kinds": REPORT_KINDS, "note_max": NOTE_MAX},
            "sw": url_for("offline.service_worker"),
            "embed_url": url_for("embeds.finder", _external=True)}
     return render_template("finder.html", page="finder", map=parts, cfg=cfg, embed=embed,

@@ -26,6 +26,8 @@ import tempfile
 import textwrap
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,8 +117,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(app: str, port: int, extra_env: dict | None = None, cwd: Path = ROOT):
-    """gunicorn with the repo's config (2 workers), quiet access log; waits until it answers."""
+@contextmanager
+def serving(app: str, extra_env: dict | None = None, cwd: Path = ROOT
+            ) -> Iterator[tuple[subprocess.Popen, int]]:
+    """gunicorn with the repo's config (2 workers) on a free port, quiet access log: (process,
+    port) once it answers, stopped on leaving."""
+    port = free_port()
     env = {**os.environ, "STATIONS_BIND": f"127.0.0.1:{port}",
            "STATIONS_WORKERS": os.environ.get("STATIONS_WORKERS", "2"),
            "STATIONS_TILES": "none", "STATIONS_ACCESS_LOG": "/dev/null",
@@ -124,16 +130,21 @@ def start(app: str, port: int, extra_env: dict | None = None, cwd: Path = ROOT):
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app],
                             cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/nearest?lat=31.23&lng=121.47",
-                                   timeout=2).read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"{app} did not start")
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/nearest?lat=31.23&"
+                                       "lng=121.47", timeout=2).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError(f"{app} did not start") from None
+                time.sleep(0.2)
+        yield proc, port
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def wrk(port: int, lua: str, seconds: int, conns: int, threads: int = 2) -> dict:
@@ -197,18 +208,11 @@ def main() -> None:
           f"{'non2xx':>6s}")
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "floor.py").write_text(FLOOR_APP % {"root": str(ROOT)})
-        port = free_port()
-        proc = start("floor:app", port, cwd=Path(tmp))
-        try:
+        with serving("floor:app", cwd=Path(tmp)) as (_, port):
             floor = wrk(port, NEAREST_LUA, args.seconds, 100)
-        finally:
-            proc.terminate()
-            proc.wait()
-    port = free_port()
     t0 = time.perf_counter()
-    proc = start("app:create_app()", port)
-    started = time.perf_counter() - t0
-    try:
+    with serving("app:create_app()") as (proc, port):
+        started = time.perf_counter() - t0
         ours = wrk(port, NEAREST_LUA, args.seconds, 100)
         print(row("floor: bare cKDTree WSGI app, same gunicorn", floor))
         print(row("ours: /api/nearest, 100 connections", ours))
@@ -227,9 +231,6 @@ def main() -> None:
         print(row("mixed: /api/nearest (20 conns) beside heavy", mixed))
         print(row("mixed: gaps/hourly/coverage (80 conns)", heavy_res))
         print("  (non2xx on the heavy routes are the documented 503 'busy, retry' answers)")
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import textwrap
 from pathlib import Path
 
 import sqlalchemy as sa
-from load import free_port, start
+from load import serving
 
 from geo.atlas import Atlas
 from geo.reports_db import engine_for, upgrade
@@ -175,17 +175,12 @@ def reset(url: str) -> None:
 
 def ours(url: str, ids: list[str], seconds: int, threads: int | None = None) -> dict:
     reset(url)
-    port = free_port()
     more = {"STATIONS_THREADS": str(threads)} if threads else {}
-    proc = start("app:create_app()", port, {"STATIONS_DB_URL": url,
-                                             "STATIONS_WRITE_LIMIT": "10000000 per minute",
-                                             "STATIONS_DEVICE_LIMIT": "10000000 per minute",
-                                             **more})
-    try:
+    with serving("app:create_app()", {"STATIONS_DB_URL": url,
+                                      "STATIONS_WRITE_LIMIT": "10000000 per minute",
+                                      "STATIONS_DEVICE_LIMIT": "10000000 per minute",
+                                      **more}) as (_, port):
         res = wrk_writes(port, ids, seconds)
-    finally:
-        proc.terminate()
-        proc.wait()
     res["stored"], res["lost"] = lost(url, res["acked"], {"c": "checkins", "r": "reports"})
     return res
 
@@ -200,13 +195,8 @@ def minimal(mode: str, url: str, ids: list[str], seconds: int, tmp: Path) -> dic
     engine.dispose()
     raw = url.removeprefix("sqlite:///").replace("postgresql+psycopg://", "postgresql://")
     (tmp / "minimal.py").write_text(MINIMAL_APP)
-    port = free_port()
-    proc = start("minimal:app", port, {"BENCH_MODE": mode, "BENCH_URL": raw}, cwd=tmp)
-    try:
+    with serving("minimal:app", {"BENCH_MODE": mode, "BENCH_URL": raw}, cwd=tmp) as (_, port):
         res = wrk_writes(port, ids, seconds)
-    finally:
-        proc.terminate()
-        proc.wait()
     res["stored"], res["lost"] = lost(url, res["acked"], {"c": "bench_writes",
                                                            "r": "bench_writes"})
     return res

@@ -23,21 +23,26 @@ NOTES_SHOWN = 3  # approved notes per station, newest first
 def quality_table(station_ids: np.ndarray, counts: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per station id (in the given order) from the database's grouped tallies."""
     out = pd.DataFrame(index=pd.Index(np.asarray(station_ids, dtype=object), name="id"))
+
+    def tally(counts_by_station: pd.Series) -> pd.Series:
+        """A count per station of `out`, 0 where the database had none."""
+        return counts_by_station.reindex(out.index).fillna(0).astype(int)
+
     ck = counts["checkins"].set_index("station_id")
     for col, src in (("checkins_7d", "d7"), ("checkins_30d", "d30"),
                      ("checkins_window", "window")):
-        out[col] = ck[src].reindex(out.index).fillna(0).astype(int)
+        out[col] = tally(ck[src])
     out["last_checkin"] = ck["last"].reindex(out.index)
     rp = counts["reports"]
     by_kind = rp.pivot_table(index="station_id", columns="kind", values="n", aggfunc="sum")
     for kind in REPORT_KINDS:
-        col = by_kind[kind] if kind in by_kind else pd.Series(dtype=float)
-        out[f"reports_{kind}"] = col.reindex(out.index).fillna(0).astype(int)
-    closed = rp[rp["kind"] == "closed"].set_index("station_id")["in_hours"]
-    out["closed_reports_in_hours"] = closed.reindex(out.index).fillna(0).astype(int)
+        out[f"reports_{kind}"] = tally(by_kind[kind] if kind in by_kind
+                                       else pd.Series(dtype=float))
+    out["closed_reports_in_hours"] = tally(
+        rp[rp["kind"] == "closed"].set_index("station_id")["in_hours"])
     pb = counts["problems"].set_index("station_id")
-    out["problem_devices"] = pb["devices"].reindex(out.index).fillna(0).astype(int)
-    out["problem_reports"] = pb["problems"].reindex(out.index).fillna(0).astype(int)
+    out["problem_devices"] = tally(pb["devices"])
+    out["problem_reports"] = tally(pb["problems"])
     out["flagged"] = flagged(out["problem_devices"].to_numpy(),
                              out["problem_reports"].to_numpy(),
                              out["checkins_window"].to_numpy())

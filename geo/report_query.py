@@ -13,7 +13,8 @@ from geo.schema import AMENITIES
 
 NOTE_MAX = 200
 DAYS_MAX = 366
-_DEVICE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+DEVICE_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"  # also the OpenAPI document's
+_DEVICE = re.compile(DEVICE_PATTERN)
 
 
 def parse_device(raw: object) -> str:
@@ -38,10 +39,16 @@ def parse_note(raw: object) -> str | None:
     return text or None
 
 
-def parse_report(body: object) -> tuple[Report, str]:
-    """A report body: kind, amenity (only and always for amenity_missing), note, device."""
+def _object(body: object) -> dict:
+    """A write's JSON body, which must be an object."""
     if not isinstance(body, dict):
         raise QueryError("body", "send a JSON object (Content-Type: application/json)")
+    return body
+
+
+def parse_report(body: object) -> tuple[Report, str]:
+    """A report body: kind, amenity (only and always for amenity_missing), note, device."""
+    body = _object(body)
     kind = body.get("kind")
     if kind not in REPORT_KINDS:
         raise QueryError("kind", f"kind must be one of {', '.join(REPORT_KINDS)}, "
@@ -59,9 +66,7 @@ def parse_report(body: object) -> tuple[Report, str]:
 
 def parse_checkin(body: object) -> str:
     """A check-in body: just the device."""
-    if not isinstance(body, dict):
-        raise QueryError("body", "send a JSON object (Content-Type: application/json)")
-    return parse_device(body.get("device"))
+    return parse_device(_object(body).get("device"))
 
 
 def parse_days(raw: str | None, default: int = 30) -> int:

@@ -114,16 +114,19 @@ class ReportStore:
         """Today's salt, made by whichever process asks first (shared through the database)."""
         if day in self._salts:
             return self._salts[day]
-        with self.engine.begin() as conn:
-            found = conn.execute(sa.select(salts.c.salt).where(salts.c.day == day)).scalar()
+
+        def stored() -> str | None:
+            with self.engine.connect() as conn:
+                return conn.execute(sa.select(salts.c.salt).where(salts.c.day == day)).scalar()
+
+        found = stored()
         if found is None:
             try:
                 with self.engine.begin() as conn:
                     conn.execute(salts.insert().values(day=day, salt=os.urandom(24).hex()))
             except sa.exc.IntegrityError:
                 pass  # another process made it first: read theirs
-            with self.engine.begin() as conn:
-                found = conn.execute(sa.select(salts.c.salt).where(salts.c.day == day)).scalar()
+            found = stored()
         self._salts = {day: found}  # only today's is ever needed
         return found
 
@@ -231,8 +234,7 @@ class ReportStore:
         if limit is not None:
             q = q.limit(limit)
         with self.engine.connect() as conn:
-            return pd.DataFrame(conn.execute(q).mappings().all(),
-                                columns=[c.name for c in q.selected_columns])
+            return _frame(conn, q)
 
     def counts(self, now: datetime, days: int,
                station_ids: list[str] | None = None) -> dict[str, pd.DataFrame]:
@@ -268,6 +270,10 @@ class ReportStore:
                    "problems": dv.group_by(reports.c.station_id),
                    "notes": nt.order_by(reports.c.created_at.desc(), reports.c.id.desc())}
         with self.engine.connect() as conn:
-            return {name: pd.DataFrame(conn.execute(q).mappings().all(),
-                                       columns=[c.name for c in q.selected_columns])
-                    for name, q in queries.items()}
+            return {name: _frame(conn, q) for name, q in queries.items()}
+
+
+def _frame(conn: sa.Connection, q: sa.Select) -> pd.DataFrame:
+    """A query's rows as a table, with its columns even when there are no rows."""
+    return pd.DataFrame(conn.execute(q).mappings().all(),
+                        columns=[c.name for c in q.selected_columns])

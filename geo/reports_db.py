@@ -161,16 +161,21 @@ def _alembic_config(url: str):
     return cfg
 
 
-def is_current(url: str) -> bool:
-    """Whether the schema is already at HEAD: a plain query, so a server that starts on an
-    up-to-date database does not load Alembic at all."""
-    engine = engine_for(url)
+def current_revision(engine: sa.Engine) -> str | None:
+    """The schema's Alembic revision, None for an empty database: a plain query, so a server
+    that starts on an up-to-date database does not load Alembic at all."""
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.text("SELECT version_num FROM alembic_version")
-                                ).scalar() == HEAD
-    except sa.exc.DBAPIError:
-        return False
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except sa.exc.DBAPIError:  # no version table yet
+        return None
+
+
+def is_current(url: str) -> bool:
+    """Whether the schema is already at HEAD."""
+    engine = engine_for(url)
+    try:
+        return current_revision(engine) == HEAD
     finally:
         engine.dispose()
 
@@ -184,14 +189,6 @@ def upgrade(url: str, revision: str = "head") -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(_alembic_config(url), revision)
-
-
-def current_revision(engine: sa.Engine) -> str | None:
-    """The schema's Alembic revision, None for an empty database."""
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(url: str) -> str:

@@ -341,7 +341,7 @@
   (cfg.notes || []).forEach((n) => note(n));
   if (feedback) {
     feedback.init({ t, base: cfg.api.stations, amenities: cfg.amenities,
-      notify: (msg) => status(msg) });
+      kinds: cfg.reports.kinds, noteMax: cfg.reports.note_max, notify: (msg) => status(msg) });
   }
 
   window.Finder = {

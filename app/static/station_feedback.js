@@ -9,8 +9,7 @@ window.StationFeedback = (function () {
   const fmt = window.StationCard.fmt;
   const DEVICE_KEY = "stations-device";
   const QUEUE_KEY = "stations-queue";
-  const KINDS = ["closed", "hours_wrong", "amenity_missing", "not_found", "other"];
-  let ctx = null; // {t, base, amenities, notify}
+  let ctx = null; // {t, base, amenities, kinds, noteMax, notify}: the page's, from the server
 
   function device() {
     let id = localStorage.getItem(DEVICE_KEY);
@@ -92,7 +91,7 @@ window.StationFeedback = (function () {
     const form = el("form", "fb-form");
     const fs = el("fieldset");
     fs.append(el("legend", null, t.report_kind));
-    KINDS.forEach((k, i) => {
+    ctx.kinds.forEach((k, i) => {
       const label = el("label", "chip");
       const input = el("input");
       input.type = "radio"; input.name = "kind"; input.value = k; input.required = true;
@@ -110,7 +109,7 @@ window.StationFeedback = (function () {
     amenityLabel.hidden = true;
     const noteLabel = el("label", "field wide", t.report_note);
     const note = el("textarea");
-    note.name = "note"; note.maxLength = 200; note.rows = 2;
+    note.name = "note"; note.maxLength = ctx.noteMax; note.rows = 2;
     noteLabel.append(note);
     const send_ = el("button", "primary", t.report_send); send_.type = "submit";
     const cancel = el("button", null, t.report_cancel); cancel.type = "button";
@@ -158,7 +157,7 @@ window.StationFeedback = (function () {
       document.body.dataset.feedback = id; // asked (tests wait for it before leaving)
     }
     const p = f.properties;
-    const lines = KINDS.filter((k) => p.reports[k] > 0)
+    const lines = ctx.kinds.filter((k) => p.reports[k] > 0)
       .map((k) => fmt(t.q_kind, { n: p.reports[k], kind: t["kind_" + k] }));
     if (p.last_checkin) lines.push(fmt(t.q_last, { t: local(p.last_checkin) }));
     box.replaceChildren(...(lines.length ? lines : [t.q_none]).map((s) => el("p", "hint", s)));
