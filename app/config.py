@@ -29,6 +29,19 @@ def heavy_requests() -> int:
     return max(1, min(int(os.environ.get("STATIONS_HEAVY_REQUESTS") or 6), threads - 2))
 
 
+def seconds(name: str, default: float) -> float:
+    """A duration setting: a number of seconds, zero or more (a typo must not start a server
+    that waits forever or refuses everything)."""
+    text = os.environ.get(name) or str(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{name} must be a number of seconds (0 or more), got {text!r}")
+    return value
+
+
 def from_env() -> dict:
     """Read STATIONS_* variables; anything unset falls back to the embedded dataset."""
     tiles = os.environ.get("STATIONS_TILES", "osm").strip().lower()
@@ -49,6 +62,7 @@ def from_env() -> dict:
         "STATIONS_HEAVY_REQUESTS": heavy_requests(),
         "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
         "STATIONS_HEAVY_PROCESSES": int(os.environ.get("STATIONS_HEAVY_PROCESSES") or 0),
+        "STATIONS_HEAVY_QUEUE_S": seconds("STATIONS_HEAVY_QUEUE_S", 5.0),
         "STATIONS_DB_URL": os.environ.get("STATIONS_DB_URL") or None,
         "STATIONS_DB_UPGRADE": os.environ.get("STATIONS_DB_UPGRADE", "1").lower()
         not in ("0", "false", "no"),

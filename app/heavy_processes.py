@@ -5,10 +5,17 @@ the worker's threads, `/api/nearest` had a p99 of about 300 ms, its answers wait
 GIL and for CPU behind heavy computations; with these children, 55-110 ms on this noisy
 machine. Under gunicorn (`STATIONS_HEAVY_PROCESSES` per worker, default 1 in
 gunicorn.conf.py) each worker forks its children right after it starts, before it runs any
-thread. They share the preloaded data copy-on-write, run at the lowest priority (nice 19:
-they get the CPU couriers leave) and answer the heavy blueprints' requests through the same
-Flask app. The worker keeps the bound on queued work: at most STATIONS_HEAVY_REQUESTS heavy
-requests in flight, beyond which it answers the documented 503 at once.
+thread. They share the preloaded data copy-on-write, run at a low priority (NICE: little of
+the CPU couriers need, all that they leave) and answer the heavy blueprints' requests
+through the same Flask app.
+
+The worker bounds the work waiting for them: at most STATIONS_HEAVY_REQUESTS heavy requests
+in flight, beyond which it answers the documented 503 at once. A request is handed to a
+child only when one is free; one that finds none free within STATIONS_HEAVY_QUEUE_S is the
+same 503, and nothing was started for it (before, up to five requests queued behind a
+child's computation, each started however long its client had waited). A request handed
+over is waited for up to WAIT_S: when couriers take both cores, a computation of a second
+can take ten.
 
 A request is handed over whole (its environ strings and body) and comes back whole (status,
 headers, body); every rule, limit, cache and error message stays in the Flask app. Without
@@ -25,6 +32,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,7 +44,11 @@ from app.busy import BUSY, Busy, busy_answer, heavy_gate
 from app.frame_policy import security_headers
 from app.json_provider import OPTIONS
 
-NICE = 19
+# nice 10: a tenth of a courier worker's CPU weight (110 against 1024). Measured in the mixed
+# case (bench/load.py, couriers saturating both cores, 3 interleaved runs each): against nice
+# 19, the heavy clients got 8-11 answers in 12 s instead of 6-10, and couriers' p99 was the
+# same within the noise (33-38 ms against 32-42 ms with polite heavy clients)
+NICE = 10
 _PR_SET_PDEATHSIG = 1
 WAIT_S = 120  # a child answer slower than this is given up as a 503
 log = logging.getLogger(__name__)
@@ -81,6 +93,8 @@ class HeavyProcesses:
         self.paths = app.extensions["heavy_paths"]
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
         self.places = heavy_gate(app)  # the same count Flask's gate keeps
+        self.idle = threading.BoundedSemaphore(processes)  # children computing nothing
+        self.queue_s = float(app.config.get("STATIONS_HEAVY_QUEUE_S", 5.0))
         self.pool: ProcessPoolExecutor | None = None
         doc, extra = busy_answer()
         self.busy_body = orjson.dumps(doc, option=OPTIONS)
@@ -121,7 +135,8 @@ class HeavyProcesses:
 
     def _in_child(self, environ: dict) -> tuple[str, list, bytes] | None:
         """The child's answer, or None when the request cannot travel (odd body) or the pool
-        broke (it is started again for the next request); Busy when it takes over WAIT_S."""
+        broke (it is started again for the next request); Busy when no child is free within
+        the queue time, or the answer takes over WAIT_S."""
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -130,14 +145,22 @@ class HeavyProcesses:
             return None
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)  # readable again if the thread answers
+        if not self.idle.acquire(timeout=self.queue_s):  # no child free soon: nothing started
+            raise Busy(BUSY)
+        future = None
         try:
-            return self.pool.submit(_serve, _portable(environ), body).result(timeout=WAIT_S)
+            future = self.pool.submit(_serve, _portable(environ), body)
+            future.add_done_callback(lambda _f: self.idle.release())  # that child is free again
+            return future.result(timeout=WAIT_S)
         except BrokenProcessPool:
             log.error("a heavy-route child process died; starting new ones")
             self.pool = self._new_pool()
             return None
         except TimeoutError:
             raise Busy(BUSY) from None
+        finally:
+            if future is None:  # never handed over
+                self.idle.release()
 
     def _busy(self, start_response: Callable) -> list[bytes]:
         """The documented 503, as Flask's handler words it, without Flask's per-request work:

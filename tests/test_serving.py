@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from app.heavy_processes import NICE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,6 +201,18 @@ def test_heavy_places_leave_two_threads_for_couriers(monkeypatch):
     assert heavy_requests() == 1  # one thread each, at the least
 
 
+
+@pytest.mark.parametrize("value", ["-1", "soon", "nan", "inf"])
+def test_a_queue_time_that_is_no_duration_stops_the_start_naming_the_setting(monkeypatch,
+                                                                             value):
+    from app.config import from_env
+
+    monkeypatch.setenv("STATIONS_HEAVY_QUEUE_S", value)
+    with pytest.raises(ValueError, match="STATIONS_HEAVY_QUEUE_S"):
+        from_env()
+    monkeypatch.setenv("STATIONS_HEAVY_QUEUE_S", "0.5")
+    assert from_env()["STATIONS_HEAVY_QUEUE_S"] == 0.5
+
 def our_processes(port: int) -> list[int]:
     """Every process started for this server (its environment names the port)."""
     mark = f"STATIONS_BIND=127.0.0.1:{port}".encode()
@@ -270,8 +284,6 @@ def test_the_warm_up_thread_takes_no_slot(app):
     thread then gets the documented Busy."""
     import threading
 
-    import pytest
-
     from app.busy import Busy, _slots, heavy_slot, needs_no_slot
 
     with app.app_context():
@@ -317,6 +329,54 @@ def test_a_child_too_slow_is_a_503_and_frees_its_place(app, monkeypatch):
     r = Client(mw).get("/api/gaps?type=relay")
     assert r.status_code == 503 and r.headers["Retry-After"] == "2"
     assert mw.places._value == free
+
+
+
+def test_a_request_that_finds_no_child_free_in_time_is_a_503_and_starts_nothing(app):
+    """While the one child computes, the next heavy request waits at most the queue time for
+    it, then is the documented 503 without being handed over; once the child's answer is
+    back, the child takes the next request at once."""
+    import threading
+    from concurrent.futures import Future
+
+    from werkzeug.test import Client
+
+    from app.heavy_processes import HeavyProcesses
+
+    class Pool:  # a child whose first answer comes when the test says so
+        def __init__(self):
+            self.futures: list[Future] = []
+
+        def submit(self, *args):
+            self.futures.append(Future())
+            if len(self.futures) > 1:
+                self.futures[-1].set_result(("200 OK", [("Content-Type", "text/plain")],
+                                             b"second"))
+            return self.futures[-1]
+
+    mw = HeavyProcesses(app, app.wsgi_app.inner, 1)
+    mw.pool, mw.queue_s = Pool(), 0.3
+    free = mw.places._value
+    first: list = []
+    t = threading.Thread(target=lambda: first.append(Client(mw).get("/api/gaps?type=relay")))
+    t.start()
+    deadline = time.time() + 10
+    while not mw.pool.futures and time.time() < deadline:
+        time.sleep(0.01)
+    assert len(mw.pool.futures) == 1  # the first request is with the child
+    t0 = time.perf_counter()
+    r = Client(mw).get("/api/gaps?type=health")
+    waited = time.perf_counter() - t0
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+    assert "retry" in r.get_json()["error"]
+    assert 0.3 <= waited < 5 and len(mw.pool.futures) == 1  # waited, then started nothing
+    mw.pool.futures[0].set_result(("200 OK", [("Content-Type", "text/plain")], b"first"))
+    t.join(10)
+    assert first[0].status_code == 200 and first[0].get_data() == b"first"
+    t0 = time.perf_counter()
+    again = Client(mw).get("/api/gaps?type=health")
+    assert again.get_data() == b"second" and time.perf_counter() - t0 < 0.3  # no wait now
+    assert mw.places._value == free and mw.idle._value == 1
 
 
 def _dirty_growth_of_a_collection_in_a_child() -> float:
