@@ -37,6 +37,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/planning.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/writes.py
+	$(BIN)/python bench/national.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
