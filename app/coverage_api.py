@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
 from app.api import require_mode
-from app.busy import Busy, heavy_slot, needs_no_slot
+from app.busy import Busy, heavy_slot, needs_no_slot, wait_until_quiet
 from geo.access import DEFAULT_MAX_PER_SEAT, station_load
 from geo.coords import from_wgs84, shift_geometries
 from geo.coverage import (
@@ -116,12 +116,13 @@ def coverage_for(spec: CoverageSpec) -> CoverageResult:
 
 def _warm_day(spec: CoverageSpec, weekday: int) -> None:
     """Compute each hour's coverage and default gap zones of a weekday in the background, once
-    per question and one day at a time, so the planner's hour slider answers from cache."""
+    per question and one day at a time, between heavy requests, so the planner's hour slider
+    answers from cache."""
     app = current_app._get_current_object()
     running: set = app.extensions.setdefault("warming", set())
     key = (replace(spec, at=None), weekday)
     with _lock:
-        if running:  # one warm-up at a time, so it never crowds out requests
+        if running:  # one warm-up at a time
             return
         running.add(key)
 
@@ -131,6 +132,7 @@ def _warm_day(spec: CoverageSpec, weekday: int) -> None:
             with app.app_context():
                 day = datetime.combine(weekday_date(weekday), datetime.min.time())
                 for hour in range(24):
+                    wait_until_quiet(app)  # requests first, this between them
                     at = local_time(day + timedelta(hours=hour))
                     coverage_for(replace(spec, at=at)).zones()
         except QueryError:  # a question too big to zone: the request that asks is told why

@@ -309,6 +309,50 @@ def test_the_warm_up_thread_takes_no_slot(app):
     assert all(held) and seen == {"warm": True}
 
 
+
+def test_the_hour_slider_warm_up_waits_while_a_heavy_request_is_answered(monkeypatch):
+    """The warm-up computes between heavy requests, never beside one: while one is in flight
+    it asks for no hour; once none is, it goes through the day."""
+    import threading
+
+    from app import coverage_api, create_app
+    from app.busy import enter_heavy_route, leave_heavy_route
+
+    asked: list[str] = []  # the hours the warm-up thread asked for
+    real = coverage_api.coverage_for
+
+    def spy(spec):
+        if threading.current_thread().name == "warm-day":
+            asked.append(spec.at)
+        return real(spec)
+
+    monkeypatch.setattr(coverage_api, "coverage_for", spy)
+    app = create_app({"STATIONS_TILES": "none"})
+    entered, done = threading.Event(), threading.Event()
+
+    def other_request() -> None:  # a heavy request being answered, until the test is done
+        with app.test_request_context("/api/gaps"):
+            enter_heavy_route()
+            entered.set()
+            done.wait(30)
+            leave_heavy_route()
+
+    t = threading.Thread(target=other_request)
+    t.start()
+    try:
+        assert entered.wait(10)
+        r = app.test_client().get("/api/coverage/hourly?type=fitness&weekday=4")
+        assert r.status_code == 200 and app.extensions["warming"]  # the warm-up has started
+        time.sleep(1.0)
+        assert asked == [] and app.extensions["warming"]  # and waits
+    finally:
+        done.set()
+        t.join(10)
+    deadline = time.time() + 60
+    while app.extensions["warming"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert not app.extensions["warming"] and len(asked) == 24  # the day, hour by hour
+
 def test_a_child_too_slow_is_a_503_and_frees_its_place(app, monkeypatch):
     """An answer not back within WAIT_S: the documented 503, and the place is given back."""
     from concurrent.futures import Future
