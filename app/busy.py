@@ -74,14 +74,14 @@ def heavy_gate(app) -> threading.BoundedSemaphore:
     return _semaphore(app, "heavy_gate", "STATIONS_HEAVY_REQUESTS", 6)
 
 
-def _in_flight(app) -> threading.Condition:
+def _quiet(app) -> threading.Condition:
     """Guards app.extensions["heavy_in_flight"], the heavy requests this process is answering."""
     with _create:
         return app.extensions.setdefault("heavy_quiet", threading.Condition())
 
 
 def _count(app, step: int) -> None:
-    quiet = _in_flight(app)
+    quiet = _quiet(app)
     with quiet:
         app.extensions["heavy_in_flight"] = app.extensions.get("heavy_in_flight", 0) + step
         if not app.extensions["heavy_in_flight"]:
@@ -93,7 +93,7 @@ def wait_until_quiet(app) -> None:
     warm-up) goes between requests, never beside them. Measured: a warm-up beside a request
     in the same process made a new gap question take 0.65 s instead of 0.40 s, and under
     load the heavy-route child spent its small share of the CPU on warm-ups."""
-    quiet = _in_flight(app)
+    quiet = _quiet(app)
     with quiet:
         quiet.wait_for(lambda: not app.extensions.get("heavy_in_flight", 0))
 
