@@ -266,9 +266,9 @@ def heavy_times(lines: list[str]) -> str:
     ms = sorted(int(line.rsplit(" ", 2)[-2].removesuffix("ms")) for line in lines
                 if " 200 " in line and "/api/nearest" not in line)
     if not ms:
-        return "no heavy answer finished"
-    return (f"{len(ms)} heavy 200s finished; their clients waited {ms[len(ms) // 2]} ms "
-            f"(median), {ms[-1]} ms at most")
+        return "the server logged no heavy 200"
+    return (f"{len(ms)} heavy 200s logged by the server (one may land after wrk stops); "
+            f"they took {ms[len(ms) // 2]} ms (median), {ms[-1]} ms at most")
 
 
 def mixed(port: int, seconds: int, clients: str, log: Path) -> None:
@@ -288,12 +288,14 @@ def mixed(port: int, seconds: int, clients: str, log: Path) -> None:
           f"({'honour' if clients == 'polite' else 'ignore'} Retry-After):")
     print(row("  /api/nearest, 20 conns", near))
     print(row("  gaps/hourly/coverage, 80 conns", res))
-    print(f"  heavy answers: {res['ok']} computed or cached (200), {res['busy_503']} busy "
-          f"(503, documented), {res['limited_429']} rate-limited (429), {res['other']} other")
+    print(f"  heavy answers the clients got: {res['ok']} computed or cached (200), "
+          f"{res['busy_503']} busy (503, documented), {res['limited_429']} rate-limited (429), "
+          f"{res['other']} other")
     counted = res["ok"] + res["busy_503"] + res["limited_429"] + res["other"]
     if counted != res["requests"]:
         print(f"  (the status counts cover {counted} of {res['requests']} answers)")
-    print(f"  {heavy_times(lines)} (access log)")
+    print(f"  {heavy_times(lines)}")
+
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--heavy":
