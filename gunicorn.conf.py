@@ -6,13 +6,17 @@ workers. Everything can be overridden with environment variables or gunicorn fla
 
 import os
 
+from app.config import server as _server_settings
+
 wsgi_app = "app:create_app()"
 # heavy routes (coverage, gaps, plans, checks) run in this many niced children per worker
 os.environ.setdefault("STATIONS_HEAVY_PROCESSES", "1")
-bind = os.environ.get("STATIONS_BIND", "127.0.0.1:5000")
-workers = int(os.environ.get("STATIONS_WORKERS", os.cpu_count() or 1))
+_env = _server_settings()  # STATIONS_BIND, STATIONS_WORKERS, STATIONS_THREADS
+bind = _env["bind"]
+workers = _env["workers"]
 worker_class = "gthread"
-threads = int(os.environ.get("STATIONS_THREADS", "8"))  # heavy routes take at most threads - 2
+threads = _env["threads"]  # heavy routes take at most threads - 2
+SWITCH_INTERVAL_S = 0.0005  # how often a thread holding the GIL hands it round
 preload_app = True  # load the atlas once; workers share it copy-on-write
 timeout = 30  # a worker silent this long is restarted
 graceful_timeout = 20  # on HUP/TERM, in-flight requests get this long to finish
@@ -34,7 +38,7 @@ def post_fork(server, worker):
     children = getattr(server.app.wsgi(), "extensions", {}).get("heavy_processes")
     if children is not None:  # our app (the bench's bare floor app has none)
         children.start()
-    sys.setswitchinterval(float(os.environ.get("STATIONS_SWITCH_INTERVAL", "0.0005")))
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def pre_fork(server, worker):

@@ -425,10 +425,11 @@ def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool
     if not os.environ.get("STATIONS_DATA"):  # the embedded dataset is the sample
         click.echo(SAMPLE_NOTE)
     if not dev:
-        conf = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        click.echo(f"serving on http://{host}:{port}/ with gunicorn ({conf.name})")
-        os.execv(str(gunicorn), [str(gunicorn), "-c", str(conf)])
+        from app import gunicorn_server
+
+        click.echo(f"starting gunicorn ({gunicorn_server.CONF.name}) on http://{host}:{port}/")
+        gunicorn_server.run()
+        return
     from app import create_app
 
     app = create_app()

@@ -21,12 +21,29 @@ def frame_ancestors(value: str) -> str:
     return " ".join(tokens)
 
 
+def whole(name: str, default: int, least: int = 1) -> int:
+    """A count setting (workers, threads, places): ASCII digits, at least `least`, so that a
+    typo stops the start with the variable's name instead of a traceback."""
+    text = os.environ.get(name) or str(default)
+    if not (text.isascii() and text.isdigit()) or int(text) < least:
+        raise ValueError(f"{name} must be a whole number, {least} or more, got {text!r}")
+    return int(text)
+
+
+def server() -> dict:
+    """gunicorn's settings from the environment (gunicorn.conf.py reads them; `stations
+    serve` checks them first)."""
+    return {"bind": os.environ.get("STATIONS_BIND", "127.0.0.1:5000"),
+            "workers": whole("STATIONS_WORKERS", os.cpu_count() or 1),
+            "threads": whole("STATIONS_THREADS", 8)}
+
+
 def heavy_requests() -> int:
     """Heavy-route requests a worker takes at once: STATIONS_HEAVY_REQUESTS (default 6), but
     never more than its threads (STATIONS_THREADS, default 8) less two, which stay free for
     the courier's path (with 4 threads and 6 places, heavy requests held every thread)."""
-    threads = int(os.environ.get("STATIONS_THREADS") or 8)
-    return max(1, min(int(os.environ.get("STATIONS_HEAVY_REQUESTS") or 6), threads - 2))
+    threads = whole("STATIONS_THREADS", 8)
+    return max(1, min(whole("STATIONS_HEAVY_REQUESTS", 6), threads - 2))
 
 
 def seconds(name: str, default: float) -> float:
@@ -60,8 +77,8 @@ def from_env() -> dict:
         "STATIONS_RATE_LIMIT": os.environ.get("STATIONS_RATE_LIMIT") or "600 per minute",
         "STATIONS_RATE_STORAGE": os.environ.get("STATIONS_RATE_STORAGE") or "memory://",
         "STATIONS_HEAVY_REQUESTS": heavy_requests(),
-        "STATIONS_HEAVY_MAX": int(os.environ.get("STATIONS_HEAVY_MAX") or 2),
-        "STATIONS_HEAVY_PROCESSES": int(os.environ.get("STATIONS_HEAVY_PROCESSES") or 0),
+        "STATIONS_HEAVY_MAX": whole("STATIONS_HEAVY_MAX", 2),
+        "STATIONS_HEAVY_PROCESSES": whole("STATIONS_HEAVY_PROCESSES", 0, least=0),
         "STATIONS_HEAVY_QUEUE_S": seconds("STATIONS_HEAVY_QUEUE_S", 5.0),
         "STATIONS_DB_URL": os.environ.get("STATIONS_DB_URL") or None,
         "STATIONS_DB_UPGRADE": os.environ.get("STATIONS_DB_UPGRADE", "1").lower()

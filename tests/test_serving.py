@@ -128,6 +128,27 @@ def test_stations_serve_runs_gunicorn_with_the_config(tmp_path, client):
     assert "/api/nearest" in out and "ms" in out  # the access log with request time
 
 
+
+@pytest.mark.parametrize(("args", "env", "says"), [
+    ([], {"STATIONS_WORKERS": "two"}, "STATIONS_WORKERS must be a whole number"),
+    ([], {"STATIONS_THREADS": "0"}, "STATIONS_THREADS must be a whole number, 1 or more"),
+    ([], {"STATIONS_HEAVY_QUEUE_S": "soon"}, "STATIONS_HEAVY_QUEUE_S must be a number"),
+    ([], {"STATIONS_TILES": "bogus"}, "STATIONS_TILES must be one of"),
+    (["--data", "missing.geojson"], {}, "missing.geojson: file not found"),
+])
+def test_what_stops_the_server_is_one_error_line_and_exit_2(tmp_path, args, env, says):
+    """A bad setting or data file under `stations serve` (gunicorn): the CLI's one line,
+    not a traceback from gunicorn, and nothing left running."""
+    port = free_port()
+    path = str(Path(sys.executable).parent) + ":/usr/bin:/bin"
+    out = subprocess.run([str(Path(sys.executable).with_name("stations")), *args, "serve",
+                          "--port", str(port)], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60, env={"PATH": path, **env})
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: ") and says in lines[0]
+    assert "Traceback" not in out.stdout and not our_processes(port)
+
 def test_heavy_work_beyond_the_slots_is_503_with_retry_after_and_cached_answers_still_flow():
     from app import create_app
     from app.busy import _slots
