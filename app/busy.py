@@ -32,18 +32,56 @@ def busy_answer() -> tuple[dict, list[tuple[str, str]]]:
 _create = threading.Lock()
 
 
-def _semaphore(app, name: str, setting: str, default: int) -> threading.BoundedSemaphore:
-    """A per-app semaphore sized by a setting, created on first use."""
+def _per_app(app, name: str, make):
+    """app.extensions[name], made on first use."""
     ext = app.extensions
     with _create:
         if name not in ext:
-            ext[name] = threading.BoundedSemaphore(int(app.config.get(setting, default)))
+            ext[name] = make()
     return ext[name]
+
+
+class Places:
+    """At most `size` heavy requests in this process at once (taken without waiting), and a
+    wait for none: background work (the hour slider's warm-up) goes between requests, never
+    beside them. Measured: a warm-up beside a request in the same process made a new gap
+    question take 0.65 s instead of 0.40 s, and under load the heavy-route child spent its
+    small share of the CPU on warm-ups."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.taken = size, 0
+        self._changed = threading.Condition()
+
+    @property
+    def free(self) -> int:
+        return self.size - self.taken
+
+    def acquire(self) -> bool:
+        """Take a place if one is free; never waits."""
+        with self._changed:
+            if self.taken >= self.size:
+                return False
+            self.taken += 1
+            return True
+
+    def release(self) -> None:
+        with self._changed:
+            if self.taken <= 0:
+                raise ValueError("a heavy place was given back twice")
+            self.taken -= 1
+            if not self.taken:
+                self._changed.notify_all()
+
+    def wait_until_none_taken(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: not self.taken)
 
 
 def _slots() -> threading.BoundedSemaphore:
     """Heavy computations running in this worker."""
-    return _semaphore(current_app, "heavy_slots", "STATIONS_HEAVY_MAX", 2)
+    app = current_app
+    return _per_app(app, "heavy_slots", lambda: threading.BoundedSemaphore(
+        int(app.config.get("STATIONS_HEAVY_MAX", 2))))
 
 
 def needs_no_slot() -> None:
@@ -68,49 +106,24 @@ def heavy_slot():
         slots.release()
 
 
-def heavy_gate(app) -> threading.BoundedSemaphore:
+def heavy_gate(app) -> Places:
     """Heavy-route requests in progress in this worker: Flask's gate below and the hand-off
-    to heavy-route children (app/heavy_processes.py) count in this one semaphore."""
-    return _semaphore(app, "heavy_gate", "STATIONS_HEAVY_REQUESTS", 6)
-
-
-def _quiet(app) -> threading.Condition:
-    """Guards app.extensions["heavy_in_flight"], the heavy requests this process is answering."""
-    with _create:
-        return app.extensions.setdefault("heavy_quiet", threading.Condition())
-
-
-def _count(app, step: int) -> None:
-    quiet = _quiet(app)
-    with quiet:
-        app.extensions["heavy_in_flight"] = app.extensions.get("heavy_in_flight", 0) + step
-        if not app.extensions["heavy_in_flight"]:
-            quiet.notify_all()
-
-
-def wait_until_quiet(app) -> None:
-    """Block while this process answers heavy requests: background work (the hour slider's
-    warm-up) goes between requests, never beside them. Measured: a warm-up beside a request
-    in the same process made a new gap question take 0.65 s instead of 0.40 s, and under
-    load the heavy-route child spent its small share of the CPU on warm-ups."""
-    quiet = _quiet(app)
-    with quiet:
-        quiet.wait_for(lambda: not app.extensions.get("heavy_in_flight", 0))
+    to heavy-route children (app/heavy_processes.py) take their places here."""
+    return _per_app(app, "heavy_gate", lambda: Places(
+        int(app.config.get("STATIONS_HEAVY_REQUESTS", 6))))
 
 
 def enter_heavy_route() -> None:
     """Before a heavy route: at most STATIONS_HEAVY_REQUESTS (6) of them in a worker at once
     (computing, waiting for a shared computation, or sending a cached answer), so the
     worker's other threads stay free for the nearest-station path. Beyond: 503 at once."""
-    if not heavy_gate(current_app).acquire(blocking=False):
+    if not heavy_gate(current_app).acquire():
         raise Busy(BUSY)
     g.heavy_gate = True
-    _count(current_app, 1)
 
 
 def leave_heavy_route(_exc=None) -> None:
     if g.pop("heavy_gate", False):
-        _count(current_app, -1)
         heavy_gate(current_app).release()
 
 

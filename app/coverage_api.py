@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import current_atlas
 from app.api import require_mode
-from app.busy import Busy, heavy_slot, needs_no_slot, wait_until_quiet
+from app.busy import Busy, heavy_gate, heavy_slot, needs_no_slot
 from geo.access import DEFAULT_MAX_PER_SEAT, station_load
 from geo.coords import from_wgs84, shift_geometries
 from geo.coverage import (
@@ -132,7 +132,7 @@ def _warm_day(spec: CoverageSpec, weekday: int) -> None:
             with app.app_context():
                 day = datetime.combine(weekday_date(weekday), datetime.min.time())
                 for hour in range(24):
-                    wait_until_quiet(app)  # requests first, this between them
+                    heavy_gate(app).wait_until_none_taken()  # requests first
                     at = local_time(day + timedelta(hours=hour))
                     coverage_for(replace(spec, at=at)).zones()
         except QueryError:  # a question too big to zone: the request that asks is told why

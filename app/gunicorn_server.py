@@ -32,9 +32,11 @@ class Server(Application):
 
 
 def run() -> None:
-    """Check the settings, then serve until stopped; errors raise (ValueError family)."""
-    from app.config import from_env, server
+    """Serve until stopped. What stops the start raises (ValueError family): the app's
+    settings and data from create_app() in the master, gunicorn's settings (STATIONS_BIND,
+    _WORKERS, _THREADS) checked here first, since gunicorn prints a traceback for an error in
+    its config file."""
+    from app.config import server
 
     server()
-    from_env()
     Server().run()

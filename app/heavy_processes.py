@@ -119,7 +119,7 @@ class HeavyProcesses:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if not self._heavy(environ):
             return self.inner(environ, start_response)
-        if not self.places.acquire(blocking=False):
+        if not self.places.acquire():
             return self._busy(start_response)
         try:
             answer = self._in_child(environ)

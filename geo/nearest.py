@@ -130,9 +130,7 @@ class NearestIndex:
 
         Shapes are (n, k) for n query points in WGS-84 degrees.
         """
-        needs_mask = bool(flt.amenities) or flt.open_at is not None
-        mask = self.usable(flt) if needs_mask else None
-        return self.query_mask(lon, lat, k, flt.type, mask)
+        return self.query_mask(lon, lat, k, flt.type, self._mask(flt))
 
     def query_mask(self, lon, lat, k: int, type_: str | None, mask: np.ndarray | None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -153,11 +151,17 @@ class NearestIndex:
                     flt: StationFilter = StationFilter()) -> list[tuple[int, float, float]]:
         """The k nearest usable stations to one point as (index, geodesic metres, bearing)
         rows, nearest first: `query` for a courier's question, in plain floats."""
-        needs_mask = bool(flt.amenities) or flt.open_at is not None
-        mask = _remember(self.__dict__.setdefault("_mask_cache", {}), flt, 64,
-                         lambda: _frozen(self.usable(flt))) if needs_mask else None
         base = self._tree(flt.type, None)
-        return [] if base is None else self._knn_one(base, mask, float(lon), float(lat), k)
+        return [] if base is None else self._knn_one(base, self._mask(flt), float(lon),
+                                                     float(lat), k)
+
+    def _mask(self, flt: StationFilter) -> np.ndarray | None:
+        """The filter's usable stations beyond its type (the type picks the tree), None when
+        only the type filters; kept per filter (read-only), since couriers ask the same few."""
+        if not flt.amenities and flt.open_at is None:
+            return None
+        return _remember(self.__dict__.setdefault("_mask_cache", {}), flt, 64,
+                         lambda: _frozen(self.usable(flt)))
 
     def _tree(self, type_: str | None, mask: np.ndarray | None) -> _Tree | None:
         """The shared tree of a type, or one built on its masked stations (None if empty)."""

@@ -82,7 +82,7 @@ def test_a_worker_with_every_heavy_place_taken_answers_flasks_503_itself(app):
     assert mw.places is heavy_gate(app)  # one count of heavy requests, not two
     mw.pool = object()  # as if started; no place is free, so it is never used
     taken = 0
-    while mw.places.acquire(blocking=False):
+    while mw.places.acquire():
         taken += 1
     try:
         r = Client(mw).get("/api/gaps?type=relay&threshold_m=777")
@@ -196,7 +196,7 @@ def test_heavy_routes_beyond_the_gate_are_refused_while_nearest_flows():
     client = app.test_client()
     assert client.get("/api/coverage?type=relay").status_code == 200
     gate = heavy_gate(app)
-    assert gate.acquire(blocking=False)  # another heavy request is in progress
+    assert gate.acquire()  # another heavy request is in progress
     try:
         r = client.get("/api/coverage?type=relay")  # even a cached answer waits its turn
         assert r.status_code == 503 and r.headers["Retry-After"] == "2"
@@ -390,10 +390,10 @@ def test_a_child_too_slow_is_a_503_and_frees_its_place(app, monkeypatch):
     monkeypatch.setattr(heavy_processes, "WAIT_S", 0.05)
     mw = HeavyProcesses(app, app.wsgi_app.inner, 1)
     mw.pool = Stuck()
-    free = mw.places._value
+    free = mw.places.free
     r = Client(mw).get("/api/gaps?type=relay")
     assert r.status_code == 503 and r.headers["Retry-After"] == "2"
-    assert mw.places._value == free
+    assert mw.places.free == free
 
 
 
@@ -421,7 +421,7 @@ def test_a_request_that_finds_no_child_free_in_time_is_a_503_and_starts_nothing(
 
     mw = HeavyProcesses(app, app.wsgi_app.inner, 1)
     mw.pool, mw.queue_s = Pool(), 0.3
-    free = mw.places._value
+    free = mw.places.free
     first: list = []
     t = threading.Thread(target=lambda: first.append(Client(mw).get("/api/gaps?type=relay")))
     t.start()
@@ -441,7 +441,7 @@ def test_a_request_that_finds_no_child_free_in_time_is_a_503_and_starts_nothing(
     t0 = time.perf_counter()
     again = Client(mw).get("/api/gaps?type=health")
     assert again.get_data() == b"second" and time.perf_counter() - t0 < 0.3  # no wait now
-    assert mw.places._value == free and mw.idle._value == 1
+    assert mw.places.free == free and mw.idle._value == 1
 
 
 def _dirty_growth_of_a_collection_in_a_child() -> float:
