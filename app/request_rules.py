@@ -28,9 +28,14 @@ def check_args(args: MultiDict, api: bool) -> None:
             raise QueryError(key, f"{key} is empty: give a value or leave the parameter out")
 
 
+def url_too_long() -> dict:
+    """The 414's JSON: the app's, and gunicorn's for request lines it refuses itself."""
+    return {"error": f"the URL is longer than {MAX_URL} characters", "param": "url"}
+
+
 def _check() -> Response | None:
     if len(request.full_path) > MAX_URL:
-        resp = jsonify(error=f"the URL is longer than {MAX_URL} characters", param="url")
+        resp = jsonify(url_too_long())
         resp.status_code = 414
         return resp
     if request.path.startswith(("/api/", "/embed/", "/oembed")):

@@ -120,14 +120,41 @@ def test_stations_serve_runs_gunicorn_with_the_config(tmp_path, client):
                                     "lng=121.4737", timeout=5) as r:
             assert len(json.loads(r.read())["features"]) == 5
         heavy_routes_run_in_niced_children(port, proc.pid, client)
+        refusals_are_json_like_the_apps(port, client)
     finally:
         proc.terminate()
         out = proc.communicate(timeout=30)[0]
-    assert "gunicorn" in out.lower() and "gthread" in out  # the config's worker class
+    assert "Using worker: app.gunicorn_worker.Worker" in out  # the config's worker class
     assert "Booting worker" in out and out.count("Booting worker") == 2
     assert "/api/nearest" in out and "ms" in out  # the access log with request time
 
 
+
+
+def refusals_are_json_like_the_apps(port: int, client) -> None:
+    """URLs too long, whether the app or gunicorn refuses them, and a malformed request: JSON,
+    not gunicorn's HTML page, and the 414's body is the app's (as the test client sees it)."""
+    import urllib.error
+
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from app.gunicorn_worker import Worker
+
+    assert issubclass(Worker, ThreadWorker)
+    app_414 = client.get("/api/nearest?lat=" + "9" * 5000 + "&lng=121.4")
+    assert app_414.status_code == 414
+    for n in (5000, 10_000):  # the app refuses the first, gunicorn the second
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/nearest?lat={'9' * n}&"
+                                   "lng=121.4", timeout=10)
+        assert e.value.code == 414 and e.value.headers["Content-Type"] == "application/json"
+        assert json.loads(e.value.read()) == app_414.get_json()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"NOT A REQUEST LINE\r\n\r\n")
+        raw = s.makefile("rb").read()
+    head, body = raw.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 400") and b"Content-Type: application/json" in head
+    assert json.loads(body)["error"].startswith("Bad Request")
 
 @pytest.mark.parametrize(("args", "env", "says"), [
     ([], {"STATIONS_WORKERS": "two"}, "STATIONS_WORKERS must be a whole number"),
