@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: serve dev test lint bench clean
+.PHONY: serve dev test check lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,12 +22,23 @@ serve: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/stations serve --dev --host $(HOST) --port $(PORT)
 
+# The whole suite on two workers (per-worker databases, ports and temp dirs), the 15 slowest
+# tests printed at the end. PYTHONHASHSEED: repeatable schemathesis draws.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest  # repeatable: schemathesis draws depend on it
+	$(BIN)/lint-imports
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --durations=15
+
+# The edit-run loop (< 60 s): lint, the import contracts, and the tests that need neither
+# Chromium nor PostgreSQL nor a running server.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 -q -m "not browser and not pg and not server" --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

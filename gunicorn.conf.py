@@ -7,7 +7,7 @@ workers. Everything can be overridden with environment variables or gunicorn fla
 import os
 
 from app.config import server as _server_settings
-from app.request_rules import MAX_URL
+from app.serving.request_rules import MAX_URL
 
 wsgi_app = "app:create_app()"
 # heavy routes (coverage, gaps, plans, checks) run in this many niced children per worker
@@ -15,7 +15,7 @@ os.environ.setdefault("STATIONS_HEAVY_PROCESSES", "1")
 _env = _server_settings()  # STATIONS_BIND, STATIONS_WORKERS, STATIONS_THREADS
 bind = _env["bind"]
 workers = _env["workers"]
-worker_class = "app.gunicorn_worker.Worker"  # gthread, with gunicorn's refusals in JSON
+worker_class = "app.serving.gunicorn_worker.Worker"  # gthread, with gunicorn's refusals in JSON
 limit_request_line = MAX_URL + 64  # longer URLs the app refuses itself (414 JSON) up to here
 threads = _env["threads"]  # heavy routes take at most threads - 2
 SWITCH_INTERVAL_S = 0.0005  # how often a thread holding the GIL hands it round

@@ -1,43 +1,29 @@
 """The Flask web layer: pages and a JSON API over one in-memory atlas.
 
-`create_app()` loads the dataset once; every request reads from `app.extensions["atlas"]`.
-Production: `gunicorn -w 2 'app:create_app()'`.
+`create_app()` loads the dataset once; every request reads it through `app/state.py`.
+Production: `stations serve` (gunicorn with gunicorn.conf.py, `app:create_app()`).
+The views are imported inside the factory, so that `import app` (as the CLI does) stays light.
 """
 
 from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app
+from flask import Flask
 
 from app.config import frame_ancestors, from_env
-from app.json_provider import OrjsonProvider
+from app.serving.json_provider import OrjsonProvider
+from app.state import open_reports
 from geo.atlas import Atlas
 
-
-def current_atlas() -> Atlas:
-    """The atlas this app loaded at start-up (every request reads from it)."""
-    return current_app.extensions["atlas"]
-
-
-def open_reports(app: Flask):
-    """The reports database (STATIONS_DB_URL, else SQLite in the instance folder), its schema
-    brought up to date before any request unless STATIONS_DB_UPGRADE is off."""
-    from geo.reports import ReportStore
-    from geo.reports_db import default_url, upgrade
-
-    url = app.config.get("STATIONS_DB_URL") or default_url(app.instance_path)
-    store = ReportStore(url)
-    if app.config.get("STATIONS_DB_UPGRADE", True):
-        upgrade(url)
-    return store
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a station list, scenario or candidates
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory: config from the environment, overridden by `config`."""
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
-    app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024  # a station list, scenario or candidates
+    app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.config.update(from_env())
     app.config.update(config or {})
     app.config["STATIONS_FRAME_ANCESTORS"] = frame_ancestors(
@@ -51,61 +37,54 @@ def create_app(config: dict | None = None) -> Flask:
     atlas.positions  # noqa: B018 - station ids to rows, for every per-station route
     app.extensions["atlas"] = atlas
     if app.config.get("STATIONS_NATIONAL"):  # precomputed: the app never computes them
-        from geo.national_results import NationalResults
+        from geo.national.results import NationalResults
 
         app.extensions["national"] = NationalResults.load(app.config["STATIONS_NATIONAL"])
     app.extensions["reports"] = open_reports(app)
     app.extensions["started"] = time.time()
+    _install_views(app)
+    return app
 
-    from app import (
-        admin,
-        api,
+
+def _install_views(app: Flask) -> None:
+    """The blueprints, then the serving plumbing around them (order matters: limits and the
+    heavy gate need the blueprints; the WSGI lanes wrap everything else)."""
+    from app.api import (
+        coverage,
+        health,
+        nearest_lane,
+        openapi,
+        planner,
+        reports,
+        search,
+        stations,
+        validate,
+    )
+    from app.pages import admin, embeds, national, oembed, pwa, site
+    from app.serving import (
         assets,
         busy,
         compression,
-        coverage_api,
-        embeds,
         errors,
-        frame_policy,
-        health,
         heavy_processes,
         limits,
-        national_pages,
-        nearest_lane,
-        oembed,
-        offline,
-        openapi,
-        pages,
-        planner_api,
-        reports_api,
         request_rules,
-        search_api,
-        validate_api,
+        security_headers,
     )
 
-    heavy = [coverage_api.bp, planner_api.bp, validate_api.bp]
-    limits.register(app, heavy, writes=reports_api.bp)
+    heavy = (coverage.bp, planner.bp, validate.bp)
+    blueprints = (site.bp, health.bp, stations.bp, coverage.bp, planner.bp, search.bp,
+                  reports.bp, validate.bp, embeds.bp, oembed.bp, pwa.bp, openapi.bp,
+                  national.bp, admin.bp)
+    limits.register(app, heavy, writes=reports.bp)
     busy.register(app, heavy)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(coverage_api.bp)
-    app.register_blueprint(planner_api.bp)
-    app.register_blueprint(search_api.bp)
-    app.register_blueprint(reports_api.bp)
-    app.register_blueprint(validate_api.bp)
-    app.register_blueprint(embeds.bp)
-    app.register_blueprint(oembed.bp)
-    app.register_blueprint(offline.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(national_pages.bp)
-    app.register_blueprint(admin.bp)
+    for bp in blueprints:
+        app.register_blueprint(bp)
     errors.register(app)
     request_rules.register(app)
-    frame_policy.register(app)
+    security_headers.register(app)
     compression.register(app)
     assets.register(app)
     app.extensions["heavy_paths"] = busy.heavy_paths(app)
     heavy_processes.install(app)
     nearest_lane.install(app)
-    return app

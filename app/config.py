@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 
+from geo.errors import SettingError
+
 TILE_CHOICES = ("osm", "amap", "none")
 
 
@@ -16,8 +18,9 @@ def frame_ancestors(value: str) -> str:
     """Validate a CSP frame-ancestors source list (space-separated), e.g. '*' or origins."""
     tokens = value.split()
     if not tokens or any(not _SOURCE.match(tok) for tok in tokens):
-        raise ValueError(f"STATIONS_FRAME_ANCESTORS must be '*' or space-separated origins like "
-                         f"https://union.example.org, got {value!r}")
+        raise SettingError(f"STATIONS_FRAME_ANCESTORS must be '*' or space-separated origins "
+                           f"like https://union.example.org, got {value!r}",
+                           param="STATIONS_FRAME_ANCESTORS")
     return " ".join(tokens)
 
 
@@ -26,7 +29,8 @@ def whole(name: str, default: int, least: int = 1) -> int:
     typo stops the start with the variable's name instead of a traceback."""
     text = os.environ.get(name) or str(default)
     if not (text.isascii() and text.isdigit()) or int(text) < least:
-        raise ValueError(f"{name} must be a whole number, {least} or more, got {text!r}")
+        raise SettingError(f"{name} must be a whole number, {least} or more, got {text!r}",
+                           param=name)
     return int(text)
 
 
@@ -55,7 +59,8 @@ def seconds(name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value < float("inf"):
-        raise ValueError(f"{name} must be a number of seconds (0 or more), got {text!r}")
+        raise SettingError(f"{name} must be a number of seconds (0 or more), got {text!r}",
+                           param=name)
     return value
 
 
@@ -63,7 +68,8 @@ def from_env() -> dict:
     """Read STATIONS_* variables; anything unset falls back to the embedded dataset."""
     tiles = os.environ.get("STATIONS_TILES", "osm").strip().lower()
     if tiles not in TILE_CHOICES:
-        raise ValueError(f"STATIONS_TILES must be one of {', '.join(TILE_CHOICES)}, got {tiles!r}")
+        raise SettingError(f"STATIONS_TILES must be one of {', '.join(TILE_CHOICES)}, "
+                           f"got {tiles!r}", param="STATIONS_TILES")
     return {
         "STATIONS_DATA": os.environ.get("STATIONS_DATA") or None,
         "STATIONS_NATIONAL": os.environ.get("STATIONS_NATIONAL") or None,

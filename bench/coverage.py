@@ -22,8 +22,9 @@ import shapely
 from opening_hours import OpeningHours
 from timing import timed  # bench/ is on sys.path when run as a script
 
+from geo.analysis.coverage import compute_coverage, hourly_coverage
 from geo.atlas import Atlas
-from geo.coverage import CoverageSpec, compute_coverage, hourly_coverage
+from geo.questions import CoverageSpec
 
 THRESHOLD = 1000.0
 UTM = "EPSG:32651"

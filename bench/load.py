@@ -116,7 +116,7 @@ FLOOR_APP = textwrap.dedent("""
     from scipy.spatial import cKDTree
     sys.path.insert(0, %(root)r)
     from geo.atlas import Atlas
-    from geo.nearest import ecef
+    from geo.index.nearest import ecef
     from urllib.parse import parse_qs
 
     _st = Atlas.load().stations

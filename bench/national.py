@@ -40,9 +40,9 @@ def in_subprocess(code: str) -> dict:
 
 SINGLE = """
 import json, time, resource
-from geo.coverage import CoverageSpec
-from geo.national import area_table, city_gaps, cover_partition, shared_for
-from geo.national_data import open_dataset
+from geo.questions import CoverageSpec
+from geo.national.compute import area_table, city_gaps, cover_partition, shared_for
+from geo.national.dataset import open_dataset
 data = open_dataset({data!r})
 t0 = time.perf_counter()
 shared = shared_for(data, CoverageSpec("relay"), out={out!r})
@@ -60,10 +60,11 @@ print(json.dumps({{"seconds": t2 - t0, "stage1": t1 - t0, "stage2": t2 - t1, "ce
 NAIVE = """
 import json, time, resource
 import numpy as np, pandas as pd
-from geo.cells import CellGrid
-from geo.coverage import CoverageSpec, coverage_of
-from geo.national_data import open_dataset
-from geo.nearest import NearestIndex
+from geo.index.cells import CellGrid
+from geo.questions import CoverageSpec
+from geo.analysis.coverage import coverage_of
+from geo.national.dataset import open_dataset
+from geo.index.nearest import NearestIndex
 data = open_dataset({data!r})
 t0 = time.perf_counter()
 cells = pd.concat([p.load() for p in data.partitions], ignore_index=True)
@@ -84,9 +85,9 @@ FLOOR = """
 import json, time, resource
 import numpy as np, pandas as pd
 from scipy.spatial import cKDTree
-from geo.cells import cell_centres
-from geo.nearest import ecef
-from geo.national_data import open_dataset
+from geo.index.cells import cell_centres
+from geo.index.nearest import ecef
+from geo.national.dataset import open_dataset
 data = open_dataset({data!r})
 ids = np.concatenate([p.load()["h3"].to_numpy(np.uint64) for p in data.partitions])
 st = data.stations[data.stations["type"] == "relay"]
@@ -102,10 +103,10 @@ print(json.dumps({{"seconds": t1 - t0, "cells": len(ids),
 
 def on_cluster(data_dir: str, workers: int, out: str) -> dict:
     """National coverage on a fresh LocalCluster: wall time and each worker's peak memory."""
-    from geo.coverage import CoverageSpec
-    from geo.dask_runner import close, connect
-    from geo.national import national_coverage
-    from geo.national_data import open_dataset
+    from geo.national.compute import national_coverage
+    from geo.national.dataset import open_dataset
+    from geo.national.runner import close, connect
+    from geo.questions import CoverageSpec
 
     data = open_dataset(data_dir)
     client = connect("local", workers)
@@ -122,8 +123,8 @@ def on_cluster(data_dir: str, workers: int, out: str) -> dict:
 
 def build_on_cluster(out: str, workers: int) -> dict:
     """The full national sample built on a fresh LocalCluster: time and worker memory."""
-    from geo.dask_runner import close, connect
-    from geo.national_sample import build_national
+    from geo.national.runner import close, connect
+    from geo.national.sample import build_national
 
     client = connect("local", workers)
     try:

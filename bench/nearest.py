@@ -19,7 +19,7 @@ from pyproj import Geod
 from timing import timed  # bench/ is on sys.path when run as a script
 
 from geo.atlas import Atlas
-from geo.nearest import NearestIndex
+from geo.index.nearest import NearestIndex
 
 GEOD = Geod(ellps="WGS84")
 R = 6_371_008.8

@@ -27,7 +27,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from timing import timed  # bench/ is on sys.path when run as a script
 
-from geo.network import StreetNetwork
+from geo.index.network import StreetNetwork
 
 SIDE = 500
 STEP_LON, STEP_LAT = 0.00105, 0.0009  # ~100 m at 31 N

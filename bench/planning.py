@@ -23,10 +23,12 @@ import numpy as np
 from scipy.spatial import cKDTree
 from timing import timed  # bench/ is on sys.path when run as a script
 
+from geo.analysis.coverage import compute_coverage
+from geo.analysis.siting import MaximalCovering
 from geo.atlas import Atlas
-from geo.coverage import CoverageSpec, compute_coverage
-from geo.nearest import ecef
-from geo.siting import CoverageSets, MaximalCovering, straight_sets
+from geo.index.coverage_sets import CoverageSets, straight_sets
+from geo.index.nearest import ecef
+from geo.questions import CoverageSpec
 
 K = 50
 THRESHOLD = 1000.0

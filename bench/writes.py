@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from load import serving
 
 from geo.atlas import Atlas
-from geo.reports_db import engine_for, upgrade
+from geo.reports.db import engine_for, upgrade
 
 WRITE_LUA = textwrap.dedent("""
     local ids = {%(ids)s}

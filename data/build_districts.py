@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 
 from geo.coords import geometries_to_wgs84
-from geo.districts import DISTRICT_NAMES_EN
+from geo.io.districts import DISTRICT_NAMES_EN
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "districts.geojson"

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.districts import load_districts
-from geo.export import write_atomic
+from geo.io.districts import load_districts
+from geo.io.export import write_atomic
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261124

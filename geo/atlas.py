@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,26 +10,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.cells import CellGrid
-from geo.datasets import live_dir
-from geo.demand import load_demand
-from geo.districts import load_districts
-from geo.nearest import NearestIndex
+from geo.index.cells import CellGrid
+from geo.index.nearest import NearestIndex
+from geo.index.station_arrays import StationArrays
+from geo.io.datasets import load_tables
+from geo.io.stations import is_sample
 from geo.schema import STATION_TYPES
-from geo.stations import is_sample, load_stations
-
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-
-
-def data_paths(data: str | Path | None = None) -> tuple[Path, Path]:
-    """(data dir, station file) from a directory, a station file, $STATIONS_DATA or the default.
-
-    A versioned dataset directory (geo/datasets.py) gives its live version's station file.
-    """
-    data = Path(data or os.environ.get("STATIONS_DATA") or DEFAULT_DATA_DIR)
-    if data.is_dir():
-        return data, live_dir(data) / "stations.geojson"
-    return DEFAULT_DATA_DIR, data
 
 
 @dataclass
@@ -51,18 +36,18 @@ class Atlas:
 
     def add_network(self, path: str | Path, mode: str = "walk") -> None:
         """Load a street graph for a mode (walk or bike) from a local file."""
-        from geo.network import StreetNetwork
+        from geo.index.network import StreetNetwork
 
         self.networks[mode] = StreetNetwork.from_file(path, mode)
 
     def network(self, mode: str):
         """The street network for a mode, or a clear error naming what to load."""
-        from geo.network import NetworkError
+        from geo.errors import NetworkError
 
         if mode not in self.networks:
             loaded = ", ".join(sorted(self.networks)) or "none"
             raise NetworkError(f"no {mode} street network is loaded (loaded: {loaded}); "
-                               f"start with --graph FILE --mode {mode}")
+                               f"start with --graph FILE --mode {mode}", param="mode")
         return self.networks[mode]
 
     @cached_property
@@ -83,8 +68,6 @@ class Atlas:
     @cached_property
     def arrays(self):
         """Per-station values prepared once for the nearest-station hot path."""
-        from geo.nearest_answer import StationArrays
-
         return StationArrays.from_stations(self.stations, self.region)
 
     @property
@@ -121,16 +104,3 @@ class Atlas:
         return table
 
 
-def load_tables(data: str | Path | None = None, crs: str = "wgs84"
-                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
-    """Stations, districts and demand of a dataset, without building any index."""
-    data_dir, station_file = data_paths(data)
-    return (load_stations(station_file, crs=crs),
-            load_districts(_first(data_dir, "districts.geojson")),
-            load_demand(_first(data_dir, "demand.csv.gz")))
-
-
-def _first(data_dir: Path, name: str) -> Path:
-    """A file from the dataset directory, else the embedded default."""
-    path = data_dir / name
-    return path if path.exists() else DEFAULT_DATA_DIR / name

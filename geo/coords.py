@@ -14,6 +14,9 @@ from types import SimpleNamespace
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
+from pyproj import Geod
+
+from geo.errors import GeoError
 
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
 
@@ -157,7 +160,7 @@ def check_crs(crs: str) -> str:
     name = str(crs).strip().lower().replace("-", "").replace("_", "")
     aliases = {"wgs84": "wgs84", "epsg4326": "wgs84", "gcj02": "gcj02", "bd09": "bd09"}
     if name not in aliases:
-        raise ValueError(f"unknown crs {crs!r}: use one of {', '.join(CRS_NAMES)}")
+        raise GeoError(f"unknown crs {crs!r}: use one of {', '.join(CRS_NAMES)}", param="crs")
     return aliases[name]
 
 
@@ -190,3 +193,13 @@ def geometries_to_wgs84(geoms, crs: str):
     if check_crs(crs) == "wgs84":
         return geoms
     return shapely.transform(geoms, lambda c: np.column_stack(to_wgs84(c[:, 0], c[:, 1], crs)))
+
+
+GEOD = Geod(ellps="WGS84")
+
+
+def geodesic(lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 geodesic distance (m) and initial bearing (deg, 0-360) between point arrays."""
+    az, _, dist = GEOD.inv(np.asarray(lon1, float), np.asarray(lat1, float),
+                           np.asarray(lon2, float), np.asarray(lat2, float))
+    return np.asarray(dist, float), np.mod(np.asarray(az, float), 360.0)

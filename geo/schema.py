@@ -10,6 +10,7 @@ AMENITIES = ("water", "microwave", "fridge", "charging", "ac", "toilet", "seatin
 HOSTS = ("bank", "telecom", "post", "pharmacy", "supermarket", "convenience", "subdistrict",
          "restaurant", "park", "building", "other")
 SEGMENTS = ("outdoor", "office", "industrial")
+AMENITY_BIT = {name: 1 << i for i, name in enumerate(AMENITIES)}
 
 # Which worker segments each station type serves (the coverage issue builds on this).
 SERVES = {"relay": ("outdoor",), "health": ("office", "industrial"),
@@ -28,3 +29,13 @@ def in_china(lon, lat):
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     w, s, e, n = CHINA_BOUNDS
     return (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+
+
+def amenity_bits(names: list[str] | frozenset[str] | tuple[str, ...]) -> int:
+    """Pack amenity names into one integer so filters are a vectorised bitwise test."""
+    return int(sum(AMENITY_BIT[n] for n in set(names)))
+
+
+def amenity_names(bits: int) -> list[str]:
+    """Unpack the bitmask back to names, in the schema's order."""
+    return [n for n in AMENITIES if bits & AMENITY_BIT[n]]

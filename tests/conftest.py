@@ -11,26 +11,32 @@ from geo.atlas import Atlas
 
 # Courier reports go to a database of the test session's own, never a developer's: every app
 # the tests create (and every server they start) writes here unless a test names another.
+# Under pytest-xdist each worker has its own temp dirs (pytest's), SQLite file, PostgreSQL
+# schema and ports (each test asks the kernel for a free one).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 os.environ["STATIONS_DB_URL"] = "sqlite:///" + os.path.join(
-    tempfile.mkdtemp(prefix="stations-reports-"), "reports.db")
-PG_URL = os.environ.get("STATIONS_TEST_PG_URL",
-                        "postgresql://stations:stations@127.0.0.1:5432/stations_test")
+    tempfile.mkdtemp(prefix=f"stations-reports-{WORKER}-"), "reports.db")
+PG_SERVER = os.environ.get("STATIONS_TEST_PG_URL",
+                           "postgresql://stations:stations@127.0.0.1:5432/stations_test")
+PG_SCHEMA = f"test_{WORKER}"
+PG_URL = f"{PG_SERVER}{'&' if '?' in PG_SERVER else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 
 
 def postgres_url() -> str:
-    """The test PostgreSQL server's URL, with its tables dropped; skips (visibly) when none is
+    """This worker's schema on the test PostgreSQL server, emptied: its URL sets the search
+    path, so every table the code makes lands there. Skips (visibly) when no server is
     reachable, unless STATIONS_REQUIRE_PG is set, as CI sets it: there it fails instead."""
     import sqlalchemy as sa
 
-    from geo.reports_db import engine_for
+    from geo.reports.db import engine_for
 
-    engine = engine_for(PG_URL)
+    engine = engine_for(PG_SERVER)
     try:
         with engine.begin() as conn:  # every table, whoever left it (a bench run, say)
-            for table in sa.inspect(conn).get_table_names():
-                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+            conn.execute(sa.text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
     except sa.exc.OperationalError as exc:
-        reason = f"no PostgreSQL reachable at {PG_URL} ({str(exc).splitlines()[0][:120]})"
+        reason = f"no PostgreSQL reachable at {PG_SERVER} ({str(exc).splitlines()[0][:120]})"
         if os.environ.get("STATIONS_REQUIRE_PG"):
             pytest.fail(reason)
         pytest.skip(reason)
@@ -42,7 +48,7 @@ def postgres_url() -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path) -> str:
     """An empty reports database at the current schema: SQLite, then PostgreSQL."""
-    from geo.reports_db import upgrade
+    from geo.reports.db import upgrade
 
     url = f"sqlite:///{tmp_path / 'reports.db'}" if request.param == "sqlite" else postgres_url()
     upgrade(url)
@@ -148,3 +154,22 @@ def page_factory(browser):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+BROWSER_FIXTURES = {"browser", "page_factory"}
+SERVER_FIXTURES = {"live_server"}
+SERVER_MODULES = {"test_serving", "test_reports_durability"}  # they start gunicorn
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark what a test needs, so `make check` can leave out Chromium, PostgreSQL and running
+    servers: `browser` (drives Chromium), `pg` (the PostgreSQL half of a database test),
+    `server` (starts a server: gunicorn, granian or a live app on a port)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if "postgresql" in getattr(getattr(item, "callspec", None), "id", "").split("-"):
+            item.add_marker(pytest.mark.pg)
+        if names & SERVER_FIXTURES or item.module.__name__.rsplit(".", 1)[-1] in SERVER_MODULES:
+            item.add_marker(pytest.mark.server)

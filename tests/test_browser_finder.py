@@ -223,6 +223,8 @@ def test_the_url_keeps_the_whole_state_through_reload_and_language(live_server, 
     # the language link carries everything
     href = w.page.get_attribute("a.lang", "href")
     assert parse_qs(urlparse(href).query) == {**state, "lang": ["zh"]}
+    # leaving while the card's feedback is still loading would abort that request
+    w.page.wait_for_function("document.body.dataset.feedback !== undefined")
     with w.page.expect_response(lambda r: "/api/nearest" in r.url) as again:
         w.page.click("a.lang")
     w.page.wait_for_function("document.body.dataset.results !== undefined")

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from geo.reports import Report, ReportStore
+from geo.reports.store import Report, ReportStore
 from tests.conftest import ARTIFACTS
 from tests.test_browser_finder import open_finder
 
@@ -72,7 +72,7 @@ def test_courier_checks_in_and_reports_offline_then_online(reports_server, page_
 
 
 def store_now():
-    from geo.reports_db import utcnow
+    from geo.reports.db import utcnow
 
     return utcnow()
 

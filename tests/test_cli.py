@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from pyproj import Geod
 
-from app.cli import cli
+from app.cli.main import cli
 from geo.coords import wgs84_to_bd09
 
 GEOD = Geod(ellps="WGS84")
@@ -167,7 +167,7 @@ def test_progress_bar_only_after_the_delay():
     import io
     import time
 
-    from app.progress import DelayedProgress
+    from app.cli.progress import DelayedProgress
 
     quiet = io.StringIO()
     p = DelayedProgress(total=3, delay=10.0, stream=quiet)

@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.atlas import DEFAULT_DATA_DIR, Atlas
-from geo.coverage import CoverageResult, CoverageSpec, compute_coverage, hourly_coverage
-from geo.districts import load_districts
-from geo.nearest import NearestIndex
-from geo.stations import validate_stations
+from geo.analysis.coverage import CoverageResult, compute_coverage, hourly_coverage
+from geo.atlas import Atlas
+from geo.index.nearest import NearestIndex
+from geo.io.datasets import DEFAULT_DATA_DIR
+from geo.io.districts import load_districts
+from geo.io.stations import validate_stations
+from geo.questions import CoverageSpec
 
 ORIGIN = h3.latlng_to_cell(31.2304, 121.4737, 9)  # People's Square
 

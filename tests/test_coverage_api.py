@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from app.cli import cli
-from geo.coverage import CoverageSpec, compute_coverage
+from app.cli.main import cli
+from geo.analysis.coverage import compute_coverage
+from geo.questions import CoverageSpec
 
 
 def test_summary_and_districts_match_geo_layer(client, atlas):

@@ -30,7 +30,7 @@ def test_a_point_far_from_every_station_gets_a_note_not_an_answer(client):
 def test_cli_says_the_same(tmp_path):
     from click.testing import CliRunner
 
-    from app.cli import cli
+    from app.cli.main import cli
 
     out = CliRunner().invoke(cli, ["nearest", "--lat", "40", "--lng", "-74"])
     assert out.exit_code == 0 and "no matching station within 20 km" in out.output
@@ -229,7 +229,7 @@ def test_service_worker_lists_only_files_that_exist_and_the_manifest(client):
 
 class TestSearch:
     def test_amap_and_baidu_links(self):
-        from geo.textpoint import parse_text_point
+        from geo.finder.typed_point import parse_text_point
 
         pts = parse_text_point("来这 https://uri.amap.com/marker?position=121.4755,31.2327&name=x")
         assert [(p.lon, p.lat, p.crs, p.source) for p in pts] == [
@@ -244,7 +244,7 @@ class TestSearch:
         assert parse_text_point("https://evil.example/?position=121.47,31.23") == []
 
     def test_typed_coordinates(self):
-        from geo.textpoint import parse_text_point
+        from geo.finder.typed_point import parse_text_point
 
         both = parse_text_point("31.2304, 121.4737")
         assert [p.crs for p in both] == ["wgs84", "gcj02", "bd09"]
@@ -283,7 +283,7 @@ class TestSearch:
         assert client.get("/api/search?q=%3Cscript%3E").get_json()["results"] == []
 
     def test_places_come_from_geonames(self):
-        from geo.places import geonames_places
+        from geo.finder.place_search import geonames_places
 
         places = geonames_places()
         assert 80 <= len(places) <= 150

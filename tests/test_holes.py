@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 
 FAR_TIME = "9999-12-31T23:59-14:00"  # valid ISO, but past the date range once shifted
 

@@ -19,7 +19,7 @@ import shapely
 from click.testing import CliRunner
 from pyproj import Geod
 
-from app.cli import cli
+from app.cli.main import cli
 from geo.coords import wgs84_to_gcj02
 
 GEOD = Geod(ellps="WGS84")
@@ -49,7 +49,7 @@ HOURS = {  # a clerk's form -> the OSM string expected
 
 @pytest.mark.parametrize("text, osm", HOURS.items())
 def test_chinese_hours_become_osm(text, osm):
-    from geo.hours_zh import normalise_hours
+    from geo.io.clerk_hours import normalise_hours
 
     assert normalise_hours(text) == osm
 
@@ -57,7 +57,8 @@ def test_chinese_hours_become_osm(text, osm):
 @pytest.mark.parametrize("text", ["周一至周五 上午九点到下午五点", "看情况", "", "周一至周五",
                                   "25:00-26:00"])
 def test_hours_that_cannot_be_read_say_what_was_expected(text):
-    from geo.hours_zh import HoursFormError, normalise_hours
+    from geo.errors import HoursFormError
+    from geo.io.clerk_hours import normalise_hours
 
     with pytest.raises(HoursFormError, match=r"expected|no time range|not a time|did not"):
         normalise_hours(text)
@@ -71,7 +72,7 @@ def test_public_holidays_close_ph_off_stations():
 
 
 def test_vocabularies():
-    from geo.vocab import amenities, header_field, host, station_type
+    from geo.io.clerk_words import amenities, header_field, host, station_type
 
     assert [header_field(h) for h in ("站点名称", "详细地址", "经度", "LAT", "所属区", "服务时间",
                                       "联系电话", "容纳人数", "依托单位", "坐标")] == [
@@ -198,7 +199,8 @@ def test_empty_list_and_unsafe_ids_are_refused(tmp_path):
     empty.write_text('{"type": "FeatureCollection", "features": []}')
     code, _, err = run("validate", str(empty), "--type", "relay")
     assert code == 2 and "no stations" in err
-    from geo.stations import StationFileError, load_stations
+    from geo.errors import StationFileError
+    from geo.io.stations import load_stations
 
     with pytest.raises(StationFileError, match="no stations"):
         load_stations(empty)
@@ -284,9 +286,9 @@ def test_versions_list_rollback_and_loading_the_live_one(tmp_path, truth):
 
 def test_a_crash_between_write_and_switch_leaves_the_old_version_live(tmp_path, truth):
     from geo.atlas import Atlas
-    from geo.datasets import list_versions, write_version
-    from geo.importer import import_table
-    from geo.tables import read_table
+    from geo.io.clerk_import import import_table
+    from geo.io.clerk_table import read_table
+    from geo.io.datasets import list_versions, write_version
 
     ds = tmp_path / "ds"
     a = gbk_csv(tmp_path / "a.csv", truth)
@@ -313,7 +315,7 @@ def test_killing_an_import_mid_write_leaves_the_old_version_live(tmp_path, truth
     script = f"""
 import sys, time
 sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
-import geo.datasets as d
+import geo.io.datasets as d
 real = d._write
 def slow(path, data):
     with open(path, "wb") as fh:
@@ -321,7 +323,7 @@ def slow(path, data):
     open({str(marker)!r}, "w").close()
     time.sleep(60)
 d._write = slow
-from app.cli import main
+from app.cli.main import main
 sys.argv = ["stations", "import", {str(gbk_csv(tmp_path / "b.csv", truth[:3]))!r},
             "--type", "relay", "--crs", "gcj02", "--dataset", {str(ds)!r}]
 time.sleep(1.1)
@@ -337,7 +339,7 @@ main()
     after = {p: p.read_bytes() for p in ds.rglob("*") if p.is_file()}
     assert {p: v for p, v in after.items() if p in before} == before  # old files untouched
     assert len(Atlas.load(ds).stations) == len(truth)
-    from geo.datasets import list_versions
+    from geo.io.datasets import list_versions
 
     assert len(list_versions(ds)) == 1  # the half-written one is not a version
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from tests.osm_fixtures import lonlat
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "osm" / "shanghai"

@@ -15,13 +15,14 @@ import shapely
 from click.testing import CliRunner
 from pyproj import Geod
 
-from app.cli import cli
-from geo.cells import CellGrid, cell_parents
-from geo.coverage import CoverageSpec, compute_coverage
-from geo.national import national_coverage, national_plan
-from geo.national_data import NationalData, open_dataset, split_by_parent
-from geo.national_sample import cities_of, city_cells, city_centre, load_boundaries, shares
-from geo.plan import cell_candidates, plan_sites
+from app.cli.main import cli
+from geo.analysis.coverage import compute_coverage
+from geo.analysis.plan import cell_candidates, plan_sites
+from geo.index.cells import CellGrid, cell_parents
+from geo.national.compute import national_coverage, national_plan
+from geo.national.dataset import NationalData, open_dataset, split_by_parent
+from geo.national.sample import cities_of, city_cells, city_centre, load_boundaries, shares
+from geo.questions import CoverageSpec
 from geo.schema import SEGMENTS
 
 GEOD = Geod(ellps="WGS84")
@@ -30,7 +31,7 @@ GEOD = Geod(ellps="WGS84")
 @pytest.fixture(scope="module")
 def dask_client():
     """One LocalCluster of 2 worker processes for the whole module."""
-    from geo.dask_runner import close, connect
+    from geo.national.runner import close, connect
 
     client = connect("local", 2)
     yield client
@@ -325,8 +326,8 @@ def test_map_app_region_comes_from_the_station_file(tmp_path):
     (tmp_path / "stations.geojson").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
     atlas = Atlas.load(tmp_path / "stations.geojson")
     assert atlas.region == "苏州" and Atlas.load().region == "上海"
-    from geo.nearest_answer import answer
-    from geo.query import parse_nearest
+    from geo.finder.hot_path import answer
+    from geo.questions import parse_nearest
 
     q = parse_nearest("31.23", "121.47", k="2")
     fc = answer(atlas.arrays, atlas.index, q, "wgs84", "zh", True)
@@ -338,7 +339,7 @@ def test_times_are_read_in_the_datasets_time_zone():
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from geo.query import parse_time
+    from geo.questions import parse_time
 
     at = "2026-11-24T21:00+00:00"
     assert parse_time("at", at) == datetime(2026, 11, 25, 5, 0)
@@ -348,8 +349,8 @@ def test_times_are_read_in_the_datasets_time_zone():
 
 
 def test_shanghai_24_hour_curve_equals_single_process(atlas, shanghai, dask_client):
-    from geo.coverage import hourly_coverage
-    from geo.national import national_hourly
+    from geo.analysis.coverage import hourly_coverage
+    from geo.national.compute import national_hourly
 
     data, result, _, spec = shanghai
     curve = national_hourly(data, spec, 1, result.areas, dask_client)
@@ -361,7 +362,7 @@ def test_shanghai_24_hour_curve_equals_single_process(atlas, shanghai, dask_clie
 
 
 def test_no_usable_station_leaves_everyone_uncovered():
-    from geo.query import parse_coverage
+    from geo.questions import parse_coverage
 
     data = open_dataset("data", parent_res=4)
     spec = parse_coverage("health", None, "2026-11-24T23:30")
@@ -371,7 +372,7 @@ def test_no_usable_station_leaves_everyone_uncovered():
 
 
 def test_a_second_run_replaces_the_cells_only_when_it_succeeds(tmp_path, monkeypatch):
-    import geo.national as nat
+    import geo.national.compute as nat
 
     spec = CoverageSpec("relay")
     nat.national_coverage(open_dataset("data", parent_res=4), spec, None, out=tmp_path)

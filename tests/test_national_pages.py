@@ -9,9 +9,9 @@ import json
 import pandas as pd
 import pytest
 
-from geo.coverage import CoverageSpec
-from geo.national import national_coverage, write_coverage
-from geo.national_data import open_dataset
+from geo.national.compute import national_coverage, write_coverage
+from geo.national.dataset import open_dataset
+from geo.questions import CoverageSpec
 from tests.test_browser_a11y import violations
 from tests.test_browser_csp import WATCH, wait_until
 

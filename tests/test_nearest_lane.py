@@ -7,7 +7,7 @@ import random
 import pytest
 from werkzeug.test import Client
 
-from app.nearest_lane import NearestLane
+from app.api.nearest_lane import NearestLane
 
 TYPES = ["", "&type=relay", "&type=health", "&type=fitness"]
 EXTRAS = ["", "&amenity=water", "&amenity=water&amenity=toilet", "&k=12", "&k=1",

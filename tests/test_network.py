@@ -8,7 +8,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from geo.network import NetworkError, StreetNetwork, load_graph
+from geo.errors import NetworkError
+from geo.index.network import StreetNetwork
+from geo.io.street_graph import load_graph
 from tests.osm_fixtures import OsmBuilder, lonlat, river_town
 
 GEOD = Geod(ellps="WGS84")

@@ -15,13 +15,15 @@ from click.testing import CliRunner
 from pyproj import Geod, Transformer
 
 from app import create_app
-from app.cli import cli
-from geo.atlas import DEFAULT_DATA_DIR, Atlas
-from geo.coverage import CoverageSpec, compute_coverage
-from geo.districts import load_districts
-from geo.nearest import NearestIndex
-from geo.network import load_graph
-from geo.stations import load_stations
+from app.cli.main import cli
+from geo.analysis.coverage import compute_coverage
+from geo.atlas import Atlas
+from geo.index.nearest import NearestIndex
+from geo.io.datasets import DEFAULT_DATA_DIR
+from geo.io.districts import load_districts
+from geo.io.stations import load_stations
+from geo.io.street_graph import load_graph
+from geo.questions import CoverageSpec
 from tests.osm_fixtures import lonlat, river_town
 
 GEOD = Geod(ellps="WGS84")
@@ -260,8 +262,8 @@ def test_street_coverage_sets_match_networkx(town, town_stations):
 
 
 def test_plan_along_streets_gains_what_the_scenario_finds(town, town_stations):
-    from geo.plan import cell_candidates, plan_scenario, plan_sites
-    from geo.scenario import apply, recompute
+    from geo.analysis.plan import cell_candidates, plan_scenario, plan_sites
+    from geo.analysis.scenario import apply, recompute
 
     atlas = town_atlas(town_stations, town, keep=("west",))
     street = compute_coverage(atlas, CoverageSpec("relay", 400, mode="walk"))

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 
 
 def run(*args: str):
@@ -82,8 +82,8 @@ def test_api_scenario_and_access(client):
 
 def test_hours_with_the_same_open_stations_share_one_answer(app, client):
     """10:00 and 10:30 on a Tuesday open the same stations: one computation, two labels."""
-    from app.coverage_api import coverage_for
-    from geo.query import parse_coverage
+    from app.api.coverage import coverage_for
+    from geo.questions import parse_coverage
 
     with app.app_context():
         a = coverage_for(parse_coverage("relay", "1000", "2026-11-24T10:00"))
@@ -118,12 +118,12 @@ def test_a_plan_too_large_to_hold_is_a_400_naming_the_threshold(client):
 def test_straight_sets_refuse_more_pairs_than_the_limit(monkeypatch):
     import numpy as np
 
-    from geo import siting
     from geo.errors import QueryError
+    from geo.index import coverage_sets
 
     lon, lat = np.array([121.0, 121.001]), np.array([31.0, 31.0])
-    assert siting.straight_sets(lon, lat, lon, lat, 500.0).n_targets == 2  # 4 pairs
-    monkeypatch.setattr(siting, "MAX_PAIRS", 3)
+    assert coverage_sets.straight_sets(lon, lat, lon, lat, 500.0).n_targets == 2  # 4 pairs
+    monkeypatch.setattr(coverage_sets, "MAX_PAIRS", 3)
     with pytest.raises(QueryError) as err:
-        siting.straight_sets(lon, lat, lon, lat, 500.0)
+        coverage_sets.straight_sets(lon, lat, lon, lat, 500.0)
     assert err.value.param == "threshold_m" and "4 sites" in str(err.value)

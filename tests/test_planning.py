@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.access import two_step_fca
-from geo.coverage import CoverageSpec, compute_coverage
-from geo.nearest import geodesic
-from geo.plan import cell_candidates, plan_sites
-from geo.scenario import Scenario, apply, recompute
-from geo.siting import CoverageSets, MaximalCovering, straight_sets
+from geo.analysis.access import two_step_fca
+from geo.analysis.coverage import compute_coverage
+from geo.analysis.plan import cell_candidates, plan_sites
+from geo.analysis.scenario import Scenario, apply, recompute
+from geo.analysis.siting import MaximalCovering
+from geo.coords import geodesic
+from geo.index.coverage_sets import CoverageSets, straight_sets
+from geo.questions import CoverageSpec
 
 
 def random_sets(rng, n_c: int = 10, n_d: int = 24, p: float = 0.25):

@@ -209,8 +209,8 @@ def test_csv_export_defuses_formulas(rc):
 def test_cli_upgrade_reports_and_prune(tmp_path):
     from click.testing import CliRunner
 
-    from app.cli import cli
-    from geo.reports import Report, ReportStore
+    from app.cli.main import cli
+    from geo.reports.store import Report, ReportStore
 
     env = {"STATIONS_DB_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
 
@@ -241,7 +241,7 @@ def test_cli_upgrade_reports_and_prune(tmp_path):
 def test_window_counts_reset_with_the_window_and_say_when(monkeypatch):
     from limits import parse
 
-    import app.limits as lim
+    import app.serving.limits as lim
 
     clock = [1000.0]
     monkeypatch.setattr(lim.time, "time", lambda: clock[0])

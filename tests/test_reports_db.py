@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from geo.errors import QueryError
-from geo.quality import FLAG_DEVICES, quality_table, recent_notes
-from geo.reports import Report, ReportStore, token_hash
-from geo.reports_db import HEAD, REPORT_KINDS, checkins, engine_for, metadata, reports
+from geo.reports.db import HEAD, REPORT_KINDS, checkins, engine_for, metadata, reports
+from geo.reports.quality import FLAG_DEVICES, quality_table, recent_notes
+from geo.reports.store import Report, ReportStore, token_hash
 
 NOW = datetime(2026, 11, 20, 12, 0)
 
@@ -24,7 +24,7 @@ def test_migrations_build_exactly_the_models(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from geo.reports_db import head_revision
+    from geo.reports.db import head_revision
 
     assert head_revision(db_url) == HEAD
     engine = engine_for(db_url)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from geo.reports import token_hash
-from geo.reports_db import engine_for, reports
+from geo.reports.db import engine_for, reports
+from geo.reports.store import token_hash
 from tests.test_serving import ROOT, free_port
 
 STATIONS = ["relay-0001", "relay-0002", "health-0001", "fitness-0001"]
@@ -63,7 +63,7 @@ def wait_up(port: int, seconds: float = 60) -> None:
 def test_sigkill_loses_no_acknowledged_report(tmp_path):
     """On SQLite, the default (WAL, synchronous=FULL): the store whose durability is ours to
     get right; PostgreSQL's is the server's, and its round trips are tested elsewhere."""
-    from geo.reports_db import upgrade
+    from geo.reports.db import upgrade
 
     db_url = f"sqlite:///{tmp_path / 'reports.db'}"
     upgrade(db_url)

@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 from pyproj import Geod
 
-from geo.atlas import DEFAULT_DATA_DIR
+from geo.io.datasets import DEFAULT_DATA_DIR
 
 NEW_TOWNS = {"Jiading": (31.383, 121.250), "Qingpu": (31.150, 121.110),
              "Songjiang": (31.030, 121.225), "Fengxian": (30.918, 121.474),

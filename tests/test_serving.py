@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.heavy_processes import NICE
+from app.serving.heavy_processes import NICE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,8 +74,8 @@ def test_a_worker_with_every_heavy_place_taken_answers_flasks_503_itself(app):
     503 Flask's handler gives (same status, headers and bytes), without a child or Flask."""
     from werkzeug.test import Client
 
-    from app.busy import heavy_gate
-    from app.heavy_processes import HeavyProcesses
+    from app.serving.busy import heavy_gate
+    from app.serving.heavy_processes import HeavyProcesses
 
     inner = app.wsgi_app.inner  # the app below the nearest lane
     mw = HeavyProcesses(app, inner, 1)
@@ -124,7 +124,7 @@ def test_stations_serve_runs_gunicorn_with_the_config(tmp_path, client):
     finally:
         proc.terminate()
         out = proc.communicate(timeout=30)[0]
-    assert "Using worker: app.gunicorn_worker.Worker" in out  # the config's worker class
+    assert "Using worker: app.serving.gunicorn_worker.Worker" in out  # the config's worker class
     assert "Booting worker" in out and out.count("Booting worker") == 2
     assert "/api/nearest" in out and "ms" in out  # the access log with request time
 
@@ -138,7 +138,7 @@ def refusals_are_json_like_the_apps(port: int, client) -> None:
 
     from gunicorn.workers.gthread import ThreadWorker
 
-    from app.gunicorn_worker import Worker
+    from app.serving.gunicorn_worker import Worker
 
     assert issubclass(Worker, ThreadWorker)
     app_414 = client.get("/api/nearest?lat=" + "9" * 5000 + "&lng=121.4")
@@ -178,7 +178,7 @@ def test_what_stops_the_server_is_one_error_line_and_exit_2(tmp_path, args, env,
 
 def test_heavy_work_beyond_the_slots_is_503_with_retry_after_and_cached_answers_still_flow():
     from app import create_app
-    from app.busy import _slots
+    from app.serving.busy import _slots
 
     app = create_app({"STATIONS_TILES": "none", "STATIONS_HEAVY_MAX": 1})
     client = app.test_client()
@@ -217,7 +217,7 @@ def test_heavy_routes_are_rate_limited_per_address_with_429_json():
 
 def test_heavy_routes_beyond_the_gate_are_refused_while_nearest_flows():
     from app import create_app
-    from app.busy import heavy_gate
+    from app.serving.busy import heavy_gate
 
     app = create_app({"STATIONS_TILES": "none", "STATIONS_HEAVY_REQUESTS": 1})
     client = app.test_client()
@@ -332,7 +332,7 @@ def test_the_warm_up_thread_takes_no_slot(app):
     thread then gets the documented Busy."""
     import threading
 
-    from app.busy import Busy, _slots, heavy_slot, needs_no_slot
+    from app.serving.busy import Busy, _slots, heavy_slot, needs_no_slot
 
     with app.app_context():
         slots = _slots()
@@ -363,8 +363,9 @@ def test_the_hour_slider_warm_up_waits_while_a_heavy_request_is_answered(monkeyp
     it asks for no hour; once none is, it goes through the day."""
     import threading
 
-    from app import coverage_api, create_app
-    from app.busy import enter_heavy_route, leave_heavy_route
+    from app import create_app
+    from app.api import coverage as coverage_api
+    from app.serving.busy import enter_heavy_route, leave_heavy_route
 
     asked: list[str] = []  # the hours the warm-up thread asked for
     real = coverage_api.coverage_for
@@ -407,8 +408,8 @@ def test_a_child_too_slow_is_a_503_and_frees_its_place(app, monkeypatch):
 
     from werkzeug.test import Client
 
-    from app import heavy_processes
-    from app.heavy_processes import HeavyProcesses
+    from app.serving import heavy_processes
+    from app.serving.heavy_processes import HeavyProcesses
 
     class Stuck:
         def submit(self, *args):
@@ -433,7 +434,7 @@ def test_a_request_that_finds_no_child_free_in_time_is_a_503_and_starts_nothing(
 
     from werkzeug.test import Client
 
-    from app.heavy_processes import HeavyProcesses
+    from app.serving.heavy_processes import HeavyProcesses
 
     class Pool:  # a child whose first answer comes when the test says so
         def __init__(self):

@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from geo.coords import wgs84_to_gcj02
-from geo.stations import StationFileError, load_stations
+from geo.errors import StationFileError
+from geo.io.stations import load_stations
 
 
 def feature(i: int, **overrides) -> dict:

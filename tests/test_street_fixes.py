@@ -8,7 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from geo.network import StreetNetwork, bike_contraflow
+from geo.index.network import StreetNetwork
+from geo.io.street_graph import bike_contraflow
 from tests.osm_fixtures import OsmBuilder, lonlat, river_town
 from tests.test_network_wiring import town_stations  # noqa: F401 - fixture
 
@@ -63,7 +64,7 @@ def test_cli_graph_coverage_is_limited_to_the_graph_and_says_so(town, town_stati
 
     from click.testing import CliRunner
 
-    from app.cli import cli
+    from app.cli.main import cli
 
     res = CliRunner().invoke(cli, ["--data", str(town_stations), "coverage", "--threshold",
                                    "400", "--graph", str(town)])
@@ -81,7 +82,7 @@ def test_cli_graph_nearest_from_far_off_the_streets_says_unreachable(town,
 
     from click.testing import CliRunner
 
-    from app.cli import cli
+    from app.cli.main import cli
 
     lon, lat = lonlat(100, 5000)  # 4.5 km north of every street in the town
     args = ["--data", str(town_stations), "nearest", "--lat", str(lat), "--lng", str(lon),

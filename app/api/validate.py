@@ -1,0 +1,63 @@
+"""POST /api/validate and the page that uses it: a clerk checks a list before it is imported.
+
+Nothing is written: the upload goes to a temporary file, is read and checked exactly as
+`stations import --dry-run` would, and is deleted. Importing stays a server-side command.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, jsonify, request
+
+from app.i18n import LANGS
+from app.state import current_atlas
+from geo.coords import from_wgs84
+from geo.errors import QueryError, TableError
+from geo.io.clerk_import import import_table
+from geo.io.clerk_table import GEO, SPREADSHEET, TEXT, read_table
+from geo.questions import parse_choice, parse_crs
+from geo.schema import STATION_TYPES
+
+bp = Blueprint("validate_api", __name__, url_prefix="/api")
+MAX_UPLOAD_MB = 10
+SUFFIXES = (*TEXT, *SPREADSHEET, *GEO)
+
+
+@bp.post("/validate")
+def validate():
+    """The import report for an uploaded list: problems by Excel row, counts, points."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise QueryError("file", "upload the list as the multipart field 'file'")
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise QueryError("file", f"use a {', '.join(SUFFIXES)} file, got {upload.filename!r}")
+    type_ = parse_choice("type", request.form.get("type"), STATION_TYPES)
+    crs = parse_crs("crs", request.form.get("crs"))
+    lang = parse_choice("lang", request.form.get("lang"), LANGS) or "zh"
+    out_crs = parse_crs("out_crs", request.form.get("out_crs"))
+    sheet = (request.form.get("sheet") or "").strip() or None
+    atlas = current_atlas()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        upload.save(path)
+        try:
+            table = read_table(path, sheet)
+        except TableError as exc:
+            raise QueryError("file", str(exc).replace(str(path), upload.filename)) from None
+        result = import_table(table, atlas.districts, type_=type_, crs=crs,
+                              source=upload.filename)
+    bad_rows = {(p.sheet, p.row) for p in result.errors}
+    points = []
+    for pt in result.points:
+        x, y = (round(float(v), 7) for v in from_wgs84(pt["lon"], pt["lat"], out_crs))
+        points.append({**pt, "x": x, "y": y, "error": (pt["sheet"], pt["row"]) in bad_rows})
+    counts = (result.stations["type"].value_counts().to_dict()
+              if result.stations is not None else {})
+    return jsonify({"ok": result.ok, "rows": result.rows, "stations": counts,
+                    "errors": len(result.errors),
+                    "warnings": len(result.warnings),
+                    "problems": [p.as_dict(lang) for p in result.problems],
+                    "points": points, "crs": crs, "file": upload.filename})
