@@ -27,14 +27,15 @@ dev: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --durations=15
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 # The edit-run loop (< 60 s): lint, the import contracts, and the tests that need neither
-# Chromium nor PostgreSQL nor a running server.
+# Chromium nor PostgreSQL nor a running server (nor are marked slow: the schemathesis fuzzing
+# and the wheel build, which make test runs).
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 -q -m "not browser and not pg and not server" --durations=15
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not browser and not pg and not server and not slow" --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -157,7 +157,7 @@ def page_factory(browser):
 
 
 BROWSER_FIXTURES = {"browser", "page_factory"}
-SERVER_FIXTURES = {"live_server"}
+SERVER_FIXTURES = {"live_server", "dask_client"}  # dask: a scheduler on a port
 SERVER_MODULES = {"test_serving", "test_reports_durability"}  # they start gunicorn
 
 

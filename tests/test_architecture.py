@@ -168,7 +168,7 @@ def test_new_package_folders_are_empty():
                 assert init.read_text("utf-8").strip() == "", init
 
 
-@pytest.mark.server
+@pytest.mark.slow
 def test_the_wheel_carries_every_subpackage_and_runs(tmp_path):
     """Built as a wheel and installed in a fresh venv (its dependencies seen through this
     one's site-packages, so nothing is downloaded), `stations --help` runs from it, and the

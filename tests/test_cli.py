@@ -121,6 +121,7 @@ def test_installed_console_script_prints_no_traceback():
     assert "Traceback" not in res.stderr + res.stdout
 
 
+@pytest.mark.server
 def test_serve_runs_the_web_app(tmp_path):
     """`stations serve` starts a server that answers the page and the API."""
     import socket

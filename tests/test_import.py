@@ -368,6 +368,7 @@ def test_the_template_in_the_repo_imports(tmp_path):
     assert "1 stations" in out
 
 
+@pytest.mark.server
 def test_a_running_server_keeps_its_version_until_restarted(tmp_path, truth):
     from app import create_app
 

@@ -25,6 +25,9 @@ from geo.national.sample import cities_of, city_cells, city_centre, load_boundar
 from geo.questions import CoverageSpec
 from geo.schema import SEGMENTS
 
+# one worker holds the module: its dask cluster and national results are built once
+pytestmark = pytest.mark.xdist_group("national")
+
 GEOD = Geod(ellps="WGS84")
 
 

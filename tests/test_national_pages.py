@@ -15,6 +15,9 @@ from geo.questions import CoverageSpec
 from tests.test_browser_a11y import violations
 from tests.test_browser_csp import WATCH, wait_until
 
+# one worker holds the module: its dask cluster and national results are built once
+pytestmark = pytest.mark.xdist_group("national_pages")
+
 HOSTILE = '<img src=x onerror="window.__x=1">'
 
 
