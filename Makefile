@@ -30,8 +30,8 @@ test: $(STAMP)
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 # The edit-run loop (< 60 s): lint, the import contracts, and the tests that need neither
-# Chromium nor PostgreSQL nor a running server (nor are marked slow: the schemathesis fuzzing
-# and the wheel build, which make test runs).
+# Chromium nor PostgreSQL nor a running server (nor are marked slow: the fuzzers, the wheel
+# build, the notebooks, 50 exact MIPs; make test runs them).
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     atlas.grid.area_m2  # noqa: B018 - gap zones need cell areas: not in the first request
     atlas.arrays  # noqa: B018 - the nearest-station hot path, prepared before any request
     atlas.positions  # noqa: B018 - station ids to rows, for every per-station route
+    atlas.timezone  # noqa: B018 - a bad time zone name stops the start, not a request
     app.extensions["atlas"] = atlas
     if app.config.get("STATIONS_NATIONAL"):  # precomputed: the app never computes them
         from geo.national.results import NationalResults

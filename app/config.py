@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+from geo.analysis.siting import EXACT_TIME_LIMIT_S
 from geo.errors import SettingError
 
 TILE_CHOICES = ("osm", "amap", "none")
@@ -94,5 +95,5 @@ def from_env() -> dict:
         or "10 per minute; 100 per day",
         "STATIONS_ADMIN_PASSWORD": os.environ.get("STATIONS_ADMIN_PASSWORD") or None,
         "STATIONS_ADMIN_TOKEN": os.environ.get("STATIONS_ADMIN_TOKEN") or None,
-        "STATIONS_MIP_SECONDS": float(os.environ.get("STATIONS_MIP_SECONDS") or 60),
+        "STATIONS_MIP_SECONDS": float(os.environ.get("STATIONS_MIP_SECONDS") or EXACT_TIME_LIMIT_S),
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import request
 
-LANGS = ("zh", "en")
+LANGS = ("zh", "en")  # the first is the default: pages are Chinese unless asked
+DEFAULT_LANG = LANGS[0]
 
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
@@ -306,5 +307,10 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def current_lang() -> str:
     """`?lang=en` switches to English; anything else is Chinese, the default."""
-    lang = request.args.get("lang", "zh")
-    return lang if lang in LANGS else "zh"
+    lang = request.args.get("lang", DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def other_lang(lang: str) -> str:
+    """The language the page's switch offers."""
+    return next(x for x in LANGS if x != lang)

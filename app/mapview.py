@@ -8,6 +8,7 @@ import folium
 from flask import url_for
 
 CENTRE = (31.2304, 121.4737)  # People's Square
+PLANNER_VIEW = {"centre": (31.15, 121.45), "zoom": 10}  # the whole city at once
 LEAFLET = "vendor/leaflet-1.9.3"
 TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",

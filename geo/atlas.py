@@ -6,10 +6,13 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import geopandas as gpd
 import pandas as pd
 
+from geo.errors import DatasetError
+from geo.hours import TIMEZONE
 from geo.index.cells import CellGrid
 from geo.index.nearest import NearestIndex
 from geo.index.station_arrays import StationArrays
@@ -76,6 +79,19 @@ class Atlas:
         from geo.navigation import DEFAULT_REGION
 
         return str(self.stations.attrs.get("region") or DEFAULT_REGION)
+
+    @cached_property
+    def timezone(self) -> ZoneInfo:
+        """The zone the station hours are written in: the station file's top-level "timezone"
+        (an IANA name), else China's."""
+        name = self.stations.attrs.get("timezone")
+        if not name:
+            return TIMEZONE
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DatasetError(f"the station file's timezone {str(name)[:60]!r} is not an IANA "
+                               "time zone name such as Asia/Shanghai") from None
 
     @cached_property
     def version(self) -> str:

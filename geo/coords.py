@@ -196,6 +196,14 @@ def geometries_to_wgs84(geoms, crs: str):
 
 
 GEOD = Geod(ellps="WGS84")
+# Metres in a degree of latitude (and of longitude at the equator): for tolerances and jitter
+# only, where 0.5 % does not matter; every reported distance is a geodesic.
+METRES_PER_DEGREE = 111_320.0
+
+
+def degrees_to_metres(deg, lat):
+    """An east-west-ish span in degrees at latitude `lat` as rough metres (tolerances only)."""
+    return np.asarray(deg, float) * METRES_PER_DEGREE * np.cos(np.radians(lat))
 
 
 def geodesic(lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:

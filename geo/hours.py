@@ -15,6 +15,10 @@ TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 HOLIDAY_COUNTRY = "CN"  # `PH` means China's public holidays, wherever hours are evaluated
+# Weekdays, Monday first (datetime.weekday() order): as the API and CLI spell them, and as
+# three-letter English abbreviations, which they also take.
+WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
+WEEKDAY_ABBRS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @lru_cache(maxsize=4096)
@@ -32,6 +36,14 @@ def hours_error(expr: str) -> str | None:
     except (ParserError, SyntaxError, ValueError) as exc:
         return f"{expr!r} is not valid opening_hours syntax ({str(exc).splitlines()[0]})"
     return None
+
+
+def utc_offset_min(tz: ZoneInfo = TIMEZONE, at: datetime | None = None) -> int:
+    """The zone's offset from UTC in minutes at `at` (now by default): what the pages' scripts
+    add to the device clock to read the station's wall clock."""
+    moment = datetime.now(tz) if at is None else (
+        at.replace(tzinfo=tz) if at.tzinfo is None else at.astimezone(tz))
+    return int(moment.utcoffset().total_seconds() // 60)
 
 
 def local_time(at: datetime | None = None, tz: ZoneInfo = TIMEZONE) -> datetime:

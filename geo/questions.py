@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from geo.coords import check_crs, to_wgs84
 from geo.errors import QueryError
-from geo.hours import TIMEZONE, local_time
-from geo.index.nearest import StationFilter
+from geo.hours import TIMEZONE, WEEKDAY_ABBRS, WEEKDAYS, local_time
+from geo.index.nearest import K_DEFAULT, StationFilter
 from geo.schema import AMENITIES, STATION_TYPES
 
 K_MAX = 50
@@ -160,24 +160,25 @@ def parse_nearest(lat: str | None, lng: str | None, *, crs: str | None = None,
     crs_v = parse_crs("crs", crs)
     flt = parse_filter(type, amenities, open_at)
     lon_w, lat_w = (lng_v, lat_v) if crs_v == "wgs84" else to_wgs84(lng_v, lat_v, crs_v)
-    return NearestQuery(float(lon_w), float(lat_w), parse_int("k", k, 1, K_MAX, 5), flt,
+    k_v = parse_int("k", k, 1, K_MAX, K_DEFAULT)
+    return NearestQuery(float(lon_w), float(lat_w), k_v, flt,
                         flt.open_at or local_time(),
                         parse_choice("mode", mode, DISTANCE_MODES) or "straight")
 
 
 THRESHOLD_RANGE_M = (50.0, 20_000.0)
-WEEKDAY_NAMES = ("mo", "tu", "we", "th", "fr", "sa", "su")
 
 
 def parse_weekday(param: str, raw: str | None, default: int) -> int:
-    """0-6 (Monday first) or mo..su / mon..sun."""
+    """0-6 (Monday first) or mo..su / mon..sun, any case."""
     if raw is None or str(raw).strip() == "":
         return default
     text = str(raw).strip().lower()
     if text.isascii() and text.isdigit() and 0 <= int(text) <= 6:
         return int(text)
-    if text[:2] in WEEKDAY_NAMES and len(text) <= 3:
-        return WEEKDAY_NAMES.index(text[:2])
+    for names in (WEEKDAYS, WEEKDAY_ABBRS):
+        if text in names:
+            return names.index(text)
     raise QueryError(param, f"{param} must be 0-6 (Monday = 0) or mo..su, got {shown(raw)}")
 
 

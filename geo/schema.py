@@ -39,3 +39,9 @@ def amenity_bits(names: list[str] | frozenset[str] | tuple[str, ...]) -> int:
 def amenity_names(bits: int) -> list[str]:
     """Unpack the bitmask back to names, in the schema's order."""
     return [n for n in AMENITIES if bits & AMENITY_BIT[n]]
+
+
+def by_type(values: dict[str, float]) -> str:
+    """Per-type defaults as help text reads them ("relay 1000, health 3000, fitness 2000"), so
+    the CLI's and the API document's help never restate a number."""
+    return ", ".join(f"{t} {values[t]:g}" for t in STATION_TYPES if t in values)

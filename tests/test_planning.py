@@ -66,6 +66,7 @@ def test_exact_solves_after_another_highs_user_in_the_process():
     assert sol.optimal and sol.covered == brute_force(m, w, 3)
 
 
+@pytest.mark.slow  # 50 exact MIPs in HiGHS: make test, not make check
 def test_greedy_close_to_exact_on_city_like_instances():
     """50 random spatial instances (clustered demand, 1 km reach): report the worst ratio."""
     rng = np.random.default_rng(2026)

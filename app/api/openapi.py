@@ -5,15 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, url_for
 
 from app.api.stations import FIELDS_PATTERN
+from app.i18n import LANGS
 from app.state import current_atlas
 from geo.analysis.access import DECAYS, MAX_PER_SEAT_RANGE
+from geo.analysis.plan import K_DEFAULT as PLAN_K_DEFAULT
 from geo.analysis.plan import K_MAX as PLAN_K_MAX
-from geo.analysis.zones import GROUPS
+from geo.analysis.zones import DEFAULT_MIN_DENSITY, GROUPS
+from geo.coords import CRS_NAMES
 from geo.finder.typed_point import MAX_TEXT
+from geo.hours import WEEKDAY_ABBRS, WEEKDAYS
+from geo.index.nearest import K_DEFAULT
+from geo.io.export import FORMATS
 from geo.questions import DISTANCE_MODES, K_MAX, MIN_DENSITY_MAX, THRESHOLD_RANGE_M, TIME_PATTERN
 from geo.reports.db import REPORT_KINDS
 from geo.reports.parse import DAYS_MAX, DEVICE_PATTERN, NOTE_MAX
-from geo.schema import AMENITIES, STATION_TYPES
+from geo.schema import AMENITIES, STATION_TYPES, by_type
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -37,12 +43,13 @@ AMENITY = _q("amenity", "Required amenity (repeat, or comma-separate).",
              {"type": "string", "enum": list(AMENITIES)}, repeat=True)
 TIME = {"type": "string", "pattern": TIME_PATTERN, "example": "2026-11-24T21:00"}
 TEXT = {"type": "string", "pattern": r"\S"}  # free text: something besides spaces
+WEEKDAY_PATTERN = f"^([0-6]|{'|'.join(WEEKDAYS + WEEKDAY_ABBRS)})$"
 OPEN_AT = _q("open_at", "Only stations open then: ISO time (Shanghai time if naive, years "
              "2000-2099) or 'now'.", TIME)
 AT = _q("at", "Count only stations open then: ISO time or 'now'.", TIME)
 OUT_CRS = _q("out_crs", "Datum of output coordinates, for drawing on Chinese base maps.",
-             {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"})
-CRS = _q("crs", "Datum of lat/lng.", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"],
+             {"type": "string", "enum": list(CRS_NAMES), "default": "wgs84"})
+CRS = _q("crs", "Datum of lat/lng.", {"type": "string", "enum": list(CRS_NAMES),
                                       "default": "wgs84"})
 MODE = _q("mode", "Distance: straight line, or along a street network. walk and bike need "
                "that mode's graph loaded by the server (STATIONS_GRAPH_WALK / _BIKE); this "
@@ -58,11 +65,11 @@ BBOX = {**_q("bbox", "min_lng,min_lat,max_lng,max_lat (WGS-84); corners in eithe
               "minItems": 4, "maxItems": 4}), "style": "form", "explode": False}
 COVERAGE = [TYPE, THRESHOLD, AT, AMENITY, MODE]
 MIN_DENSITY = _q("min_density", "Workers per km2 below which uncovered cells form no zone "
-                 "(default: relay 200, health 900, fitness 1300).",
+                 f"(default: {by_type(DEFAULT_MIN_DENSITY)}).",
                  {"type": "number", "minimum": 0, "maximum": MIN_DENSITY_MAX})
 PLAN = [*COVERAGE, MIN_DENSITY,
         _q("k", "How many sites.", {"type": "integer", "minimum": 1, "maximum": PLAN_K_MAX,
-                                    "default": 10}),
+                                    "default": PLAN_K_DEFAULT}),
         _q("candidates", "cells: every demand-cell centre; extend_hours: stations closed at "
                          "`at` (needs at).", {"type": "string",
                                               "enum": ["cells", "extend_hours"]}),
@@ -377,14 +384,14 @@ def document() -> dict:
                 _q("lng", "Longitude.", {"type": "number", "minimum": -180, "maximum": 180},
                    True), CRS, TYPE,
                 _q("k", "How many.", {"type": "integer", "minimum": 1, "maximum": K_MAX,
-                                      "default": 5}), AMENITY, OPEN_AT, MODE, OUT_CRS,
+                                      "default": K_DEFAULT}), AMENITY, OPEN_AT, MODE, OUT_CRS,
                 _q("lang", "Language of the start label in navigation links.",
-                   {"type": "string", "enum": ["zh", "en"]})],
+                   {"type": "string", "enum": list(LANGS)})],
                 _ok(NEAREST_FC, "application/geo+json")),
             "/api/search": _get("Find a place, district, station, typed coordinates (each datum "
                                 "offered) or a pasted Amap / Baidu link", [
                 _q("q", "What to find.", {**TEXT, "maxLength": MAX_TEXT}, True),
-                _q("lang", "Label language.", {"type": "string", "enum": ["zh", "en"]}),
+                _q("lang", "Label language.", {"type": "string", "enum": list(LANGS)}),
                 OUT_CRS], _ok(SEARCH_OUT)),
             "/api/pack": _get("Every station with open spans for the next 14 days (offline use)",
                               [OUT_CRS, _q("v", "Pack version (cache key).", TEXT)],
@@ -401,8 +408,8 @@ def document() -> dict:
                 _ok(COVERAGE_OUT, csv="text/csv")),
             "/api/coverage/hourly": _get("Coverage at each hour of a weekday", [
                 *[p for p in COVERAGE if p["name"] != "at"],
-                _q("weekday", "0-6 (Monday = 0) or mo..su.",
-                   {"type": "string", "pattern": "^([0-6]|mo|tu|we|th|fr|sa|su)$"})],
+                _q("weekday", "0-6 (Monday = 0), mo..su or mon..sun.",
+                   {"type": "string", "pattern": WEEKDAY_PATTERN})],
                 _ok(HOURLY_OUT)),
             "/api/gaps": _get("Ranked gap zones: station-sized (group=site) or connected", [
                 *COVERAGE, MIN_DENSITY,
@@ -411,8 +418,7 @@ def document() -> dict:
                    {"type": "string", "enum": list(GROUPS), "default": "site"}),
                 _q("limit", "How many zones.", {"type": "integer", "minimum": 1,
                                                            "maximum": 5000, "default": 20}),
-                _q("format", "Output format.", {"type": "string",
-                                                "enum": ["geojson", "csv", "gpkg"]}),
+                _q("format", "Output format.", {"type": "string", "enum": list(FORMATS)}),
                 _q("simplify", "1: lighter polygons for drawing (GeoJSON only).",
                    {"type": "string", "enum": ["0", "1"]}),
                 _q("download", "1: send as an attachment.", {"type": "string",
@@ -450,7 +456,7 @@ def document() -> dict:
                                  "description": "At most 10 MB."},
                         "type": {"type": "string", "enum": list(STATION_TYPES)},
                         "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
-                        "lang": {"type": "string", "enum": ["zh", "en"]},
+                        "lang": {"type": "string", "enum": list(LANGS)},
                         "sheet": {"type": "string"},
                         "out_crs": {"type": "string",
                                     "enum": ["wgs84", "gcj02", "bd09"]}}}}}},

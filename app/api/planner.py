@@ -22,6 +22,7 @@ from app.state import current_atlas
 from geo.analysis import scenario as sc
 from geo.analysis.access import DECAYS, DEFAULT_MAX_PER_SEAT, MAX_PER_SEAT_RANGE, load_summary
 from geo.analysis.plan import (
+    K_DEFAULT,
     K_MAX,
     Candidates,
     Plan,
@@ -95,7 +96,7 @@ def _plan_answer(a: dict) -> tuple[Plan, dict]:
     """Validate the plan question and answer it."""
     spec = _spec_from(_text(a, "type"), _text(a, "threshold_m"), _text(a, "at"),
                       _amenities(a.get("amenity")), _text(a, "mode"))
-    k = parse_int("k", _text(a, "k"), 1, K_MAX, 10)
+    k = parse_int("k", _text(a, "k"), 1, K_MAX, K_DEFAULT)
     floor = parse_min_density("min_density", _text(a, "min_density")) or 0.0
     exact = (parse_choice("exact", _text(a, "exact"), ("0", "1", "true", "false"))
              in ("1", "true"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from app.i18n import LANGS
+from app.i18n import DEFAULT_LANG, LANGS
 from app.state import current_atlas
 from geo.coords import from_wgs84, to_wgs84
 from geo.errors import QueryError
@@ -32,7 +32,7 @@ def search():
     q = raw.strip()
     if not q:
         raise QueryError("q", "q is required: a place, station, address, coordinates or link")
-    lang = parse_choice("lang", request.args.get("lang"), LANGS) or "zh"
+    lang = parse_choice("lang", request.args.get("lang"), LANGS) or DEFAULT_LANG
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
     a = current_atlas()
     results = []

@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, abort, jsonify, request
 from werkzeug.datastructures import MultiDict
 
-from app.i18n import LANGS
+from app.i18n import DEFAULT_LANG, LANGS
 from app.mapview import DISPLAY_DECIMALS, DISPLAY_TOLERANCE_DEG
 from app.serving.assets import document_response
 from app.state import current_atlas
@@ -95,7 +95,7 @@ def nearest_question(args: MultiDict) -> tuple[NearestQuery, str, str]:
                       type=one.get("type"), k=one.get("k"), amenities=args.getlist("amenity"),
                       open_at=one.get("open_at"), mode=one.get("mode"))
     out_crs = parse_crs("out_crs", one.get("out_crs"))
-    return q, out_crs, parse_choice("lang", one.get("lang"), LANGS) or "zh"
+    return q, out_crs, parse_choice("lang", one.get("lang"), LANGS) or DEFAULT_LANG
 
 
 def straight_answer(a: Atlas, q: NearestQuery, out_crs: str, lang: str) -> dict:
@@ -132,7 +132,7 @@ def pack():
     crs = parse_crs("out_crs", request.args.get("out_crs"))
     version = pack_version(a)
     return document_response(f"pack-{crs}", version, lambda: station_pack(
-        a.stations, local_time(), crs, a.is_sample, a.data_date))
+        a.stations, local_time(tz=a.timezone), crs, a.is_sample, a.data_date, a.timezone))
 
 
 def require_mode(a: Atlas, mode: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, request
 
-from app.i18n import LANGS
+from app.i18n import DEFAULT_LANG, LANGS
 from app.state import current_atlas
 from geo.coords import from_wgs84
 from geo.errors import QueryError, TableError
@@ -36,7 +36,7 @@ def validate():
         raise QueryError("file", f"use a {', '.join(SUFFIXES)} file, got {upload.filename!r}")
     type_ = parse_choice("type", request.form.get("type"), STATION_TYPES)
     crs = parse_crs("crs", request.form.get("crs"))
-    lang = parse_choice("lang", request.form.get("lang"), LANGS) or "zh"
+    lang = parse_choice("lang", request.form.get("lang"), LANGS) or DEFAULT_LANG
     out_crs = parse_crs("out_crs", request.form.get("out_crs"))
     sheet = (request.form.get("sheet") or "").strip() or None
     atlas = current_atlas()

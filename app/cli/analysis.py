@@ -8,13 +8,27 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from app.cli.group import SAMPLE_NOTE, cli, format_table, graph_options, load_atlas
+from app.cli.group import (
+    SAMPLE_NOTE,
+    cli,
+    coverage_options,
+    format_table,
+    graph_options,
+    k_option,
+    load_atlas,
+)
 from app.cli.progress import DelayedProgress
+from geo.analysis.access import DECAYS
+from geo.analysis.plan import K_DEFAULT as PLAN_K_DEFAULT
+from geo.analysis.plan import K_MAX as PLAN_K_MAX
+from geo.analysis.siting import EXACT_TIME_LIMIT_S
+from geo.analysis.zones import DEFAULT_MIN_DENSITY
 from geo.finder.answer import answer_top
 from geo.finder.search import find_nearest, unreachable, within_reach
+from geo.index.nearest import K_DEFAULT
 from geo.io.geojson import feature_collection
-from geo.questions import parse_nearest
-from geo.schema import SERVES
+from geo.questions import K_MAX, parse_nearest
+from geo.schema import SERVES, by_type
 
 
 @cli.command()
@@ -43,7 +57,7 @@ def info(ctx: click.Context) -> None:
 @click.option("--crs", default="wgs84", show_default=True, help="wgs84, gcj02 (Amap) or bd09 "
               "(Baidu): the datum of --lat/--lng.")
 @click.option("--type", "type_", default=None, help="relay, health or fitness.")
-@click.option("--k", default="5", show_default=True, help="How many stations (1-50).")
+@k_option(K_DEFAULT, K_MAX, "stations")
 @click.option("--amenity", multiple=True, help="Required amenity; repeat for several.")
 @click.option("--open-at", default=None, help="Only stations open then: ISO time or 'now'.")
 @click.option("--json", "as_json", is_flag=True, help="Print a GeoJSON FeatureCollection.")
@@ -78,15 +92,11 @@ def nearest(ctx: click.Context, lat: str, lng: str, crs: str, type_: str | None,
 
 
 @cli.command()
-@click.option("--type", "type_", default="relay", show_default=True,
-              help="relay, health or fitness.")
-@click.option("--threshold", default=None, help="Service distance in metres (default: relay "
-              "1000, health 3000, fitness 2000).")
-@click.option("--at", default=None, help="Count only stations open then: ISO time or 'now'.")
+@coverage_options
 @click.option("--amenity", multiple=True, help="Required amenity; repeat for several.")
 @click.option("--top", default="10", show_default=True, help="How many gap zones to print.")
 @click.option("--min-density", default=None, help="Workers per km2 below which uncovered "
-              "cells form no gap zone (default: relay 200, health 900, fitness 1300).")
+              f"cells form no gap zone (default: {by_type(DEFAULT_MIN_DENSITY)}).")
 @click.option("--group", type=click.Choice(["site", "connected"]), default="site",
               show_default=True, help="site: zones one new station would serve; connected: "
               "connected uncovered areas (overview).")
@@ -164,18 +174,16 @@ def _coverage_steps(ctx, spec, graph, mode, progress):
 
 
 @cli.command()
-@click.option("--type", "type_", default="relay", show_default=True,
-              help="relay, health or fitness.")
-@click.option("--k", default="10", show_default=True, help="How many sites (1-500).")
-@click.option("--threshold", default=None, help="Service distance in metres.")
-@click.option("--at", default=None, help="Count only stations open then: ISO time or 'now'.")
+@coverage_options
+@k_option(PLAN_K_DEFAULT, PLAN_K_MAX, "sites")
 @click.option("--min-density", default=None, help="Only cells with at least this many "
               "workers per km2 count as demand (default 0: every uncovered worker).")
 @click.option("--candidates", "cand_file", default=None, metavar="FILE",
               help="Candidate sites (GeoJSON points, WGS-84) instead of every cell centre.")
 @click.option("--extend-hours", is_flag=True, help="Choose among stations closed at --at "
               "which to keep open (24/7) instead of new sites.")
-@click.option("--exact", is_flag=True, help="Exact MIP with HiGHS (60 s limit).")
+@click.option("--exact", is_flag=True,
+              help=f"Exact MIP with HiGHS ({EXACT_TIME_LIMIT_S:g} s limit).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @click.option("--out", default=None, metavar="FILE", help="Write the sites (.geojson, .csv, "
               ".gpkg).")
@@ -187,7 +195,6 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
     import geopandas as gpd
 
     from geo.analysis.plan import (
-        K_MAX,
         cell_candidates,
         closed_stations,
         new_sites_instead,
@@ -198,7 +205,7 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
     from geo.questions import parse_coverage, parse_int, parse_min_density
 
     spec = parse_coverage(type_, threshold, at, [], mode if graph else None)
-    n = parse_int("k", k, 1, K_MAX, 10)
+    n = parse_int("k", k, 1, PLAN_K_MAX, PLAN_K_DEFAULT)
     floor = parse_min_density("min-density", min_density) or 0.0
     if out:
         format_of(Path(out))
@@ -246,9 +253,7 @@ def plan(ctx, type_, k, threshold, at, min_density, cand_file, extend_hours, exa
 
 
 @cli.command()
-@click.option("--type", "type_", default="relay", show_default=True)
-@click.option("--threshold", default=None, help="Service distance in metres.")
-@click.option("--at", default=None, help="Count only stations open then.")
+@coverage_options
 @click.option("--add", multiple=True, metavar="LNG,LAT", help="A new station (repeat).")
 @click.option("--remove", multiple=True, metavar="ID", help="Close a station (repeat).")
 @click.option("--hours", multiple=True, metavar="ID=HOURS", help="New opening hours, e.g. "
@@ -294,9 +299,8 @@ def scenario(ctx, type_, threshold, at, add, remove, hours):
 
 
 @cli.command()
-@click.option("--type", "type_", default="relay", show_default=True)
-@click.option("--threshold", default=None, help="Service distance in metres.")
-@click.option("--decay", type=click.Choice(["none", "gaussian"]), default="none",
+@coverage_options(at=False)
+@click.option("--decay", type=click.Choice(list(DECAYS)), default=DECAYS[0],
               show_default=True, help="none: 2SFCA; gaussian: E2SFCA.")
 @click.option("--max-per-seat", default=None, help="Workers per seat above which a station "
               "is overloaded (default: relay 500, health 5000, fitness 1200).")

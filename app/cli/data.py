@@ -15,6 +15,7 @@ import click
 import pandas as pd
 
 from app.cli.group import cli, format_table
+from app.i18n import LANGS
 from geo.atlas import Atlas
 from geo.coords import check_crs
 from geo.io.clerk_import import ImportResult, import_table
@@ -107,7 +108,7 @@ def import_options(func):
         click.option("--dedupe", is_flag=True, help="Keep the first of duplicate stations."),
         click.option("--report", default=None, metavar="FILE.csv|.xlsx",
                      help="Write every problem to this file."),
-        click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+        click.option("--lang", type=click.Choice(list(LANGS)), default=None,
                      help="Report language (default: from the locale)."),
     ]):
         func = opt(func)

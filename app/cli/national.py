@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
-from app.cli.group import cli, format_table
+from app.cli.group import cli, coverage_options, format_table
+from geo.national.sample import SEED as SAMPLE_SEED
+from geo.national.sample import STATIONS as SAMPLE_STATIONS
 
 SCHEDULER_HELP = ("local (a LocalCluster, the default), a scheduler address such as "
                   "tcp://10.0.0.5:8786, or none (this process alone).")
@@ -44,11 +46,11 @@ def _client(scheduler: str, workers: str):
 @click.option("--cells-per-city", default=None, help="Keep only this many H3 res-9 demand "
               "cells per city, nearest its centre (default: every cell of its urban districts, "
               "about 11 million in all).")
-@click.option("--stations", default="186100", show_default=True,
+@click.option("--stations", default=str(SAMPLE_STATIONS), show_default=True,
               help="Stations spread over the cities built, by their workers.")
 @click.option("--cities", default="", help="Only these cities: names or codes, comma-separated "
               "(e.g. 上海市,320500).")
-@click.option("--seed", default="2024", show_default=True, help="Random seed.")
+@click.option("--seed", default=str(SAMPLE_SEED), show_default=True, help="Random seed.")
 @engine_options
 def build(out: str, cells_per_city: str | None, stations: str, cities: str, seed: str,
           scheduler: str, workers: str) -> None:
@@ -60,8 +62,8 @@ def build(out: str, cells_per_city: str | None, stations: str, cities: str, seed
     only = tuple(c.strip() for c in cities.replace("，", ",").split(",") if c.strip())
     args = {"cells_per_city": parse_int("cells-per-city", cells_per_city, 100, 2_000_000,
                                         None),
-            "stations": parse_int("stations", stations, 0, 5_000_000, 186_100),
-            "seed": parse_int("seed", seed, 0, 2**31 - 1, 2024)}
+            "stations": parse_int("stations", stations, 0, 5_000_000, SAMPLE_STATIONS),
+            "seed": parse_int("seed", seed, 0, 2**31 - 1, SAMPLE_SEED)}
     t0 = time.perf_counter()
     client = _client(scheduler, workers)
     try:
@@ -94,11 +96,7 @@ def coverage_question(type_: str, threshold: str | None, at: str | None, meta: d
 @national.command()
 @click.option("--data", "data_dir", required=True, metavar="DIR",
               help="A national dataset, or a station dataset directory such as data/.")
-@click.option("--type", "type_", default="relay", show_default=True,
-              help="relay, health or fitness.")
-@click.option("--threshold", default=None, help="Service distance in metres (default: the "
-              "type's).")
-@click.option("--at", default=None, help="Count only stations open then: ISO time or 'now'.")
+@coverage_options
 @click.option("--min-density", default=None, help="Workers per km2 below which uncovered "
               "cells form no zone (default: the type's).")
 @click.option("--top", default="10", show_default=True, help="Gap zones kept per city.")
@@ -160,9 +158,7 @@ def coverage(data_dir: str, type_: str, threshold: str | None, at: str | None,
 @national.command()
 @click.option("--data", "data_dir", required=True, metavar="DIR",
               help="A national dataset, or a station dataset directory such as data/.")
-@click.option("--type", "type_", default="relay", show_default=True)
-@click.option("--threshold", default=None, help="Service distance in metres.")
-@click.option("--at", default=None, help="Count only stations open then.")
+@coverage_options
 @click.option("--k-per-city", default="10", show_default=True, help="New sites per city.")
 @click.option("--parent-res", default=None, help="H3 resolution of a station dataset "
               "directory's partitions (default 5).")

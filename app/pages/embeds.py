@@ -12,7 +12,7 @@ import numpy as np
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from app.i18n import LANGS, STRINGS
+from app.i18n import DEFAULT_LANG, LANGS, STRINGS
 from app.mapview import DISPLAY_CRS, TYPE_COLOURS
 from app.pages.finder_state import parse_state, view_of
 from app.pages.site import common, render_finder, render_planner
@@ -32,7 +32,7 @@ TILES = ("osm", "amap", "none")
 
 def _lang(args: MultiDict) -> str:
     """zh (default) or en; anything else is a parameter error."""
-    return parse_choice("lang", args.get("lang"), LANGS) or "zh"
+    return parse_choice("lang", args.get("lang"), LANGS) or DEFAULT_LANG
 
 
 def _tiles(args: MultiDict) -> str:
@@ -42,7 +42,7 @@ def _tiles(args: MultiDict) -> str:
 
 def inline_error(exc: QueryError, status: int = 400):
     """A small page that says what was wrong, in the page's language, inside the frame."""
-    lang = request.args.get("lang") if request.args.get("lang") in LANGS else "zh"
+    lang = request.args.get("lang") if request.args.get("lang") in LANGS else DEFAULT_LANG
     t = STRINGS[lang]
     if lang == "en":
         message = exc.message

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from app.mapview import DISPLAY_CRS
 from geo.coords import from_wgs84, to_wgs84
 from geo.errors import QueryError
+from geo.index.nearest import K_DEFAULT
 from geo.questions import (
     DISTANCE_MODES,
     K_MAX,
@@ -34,7 +35,7 @@ STATE_PARAMS = ("lat", "lng", "crs", "zoom", "type", "amenity", "open_now", "at"
 class FinderState:
     """What the finder shows, validated; `notes` say what a lenient parse had to drop."""
 
-    k: int = 5
+    k: int = K_DEFAULT
     view: dict | None = None  # {"lat", "lng", "zoom"} in the display datum, or {"zoom"}
     origin: dict | None = None  # {"lng", "lat", "crs": "wgs84"}
     filters: dict = field(default_factory=lambda: {"type": None, "amenities": (),
@@ -93,16 +94,16 @@ def parse_state(args: MultiDict, tiles: str, default_zoom: int = 15,
         "time": time_kind, "at": at,
         "mode": attempt(lambda: parse_choice("mode", args.get("mode"), DISTANCE_MODES)),
     }
-    st.k = attempt(lambda: _k(args, lenient, st), 5)
+    st.k = attempt(lambda: _k(args, lenient, st), K_DEFAULT)
     station = args.get("station", "").strip()
     st.station = station[:80] or None
     return st
 
 
 def _k(args: MultiDict, lenient: bool, st: FinderState) -> int:
-    """1..K_MAX; a lenient page caps a larger k and says so instead of silently using 5."""
+    """1..K_MAX; a lenient page caps a larger k and says so (never a silent default)."""
     try:
-        return parse_int("k", args.get("k"), 1, K_MAX, 5)
+        return parse_int("k", args.get("k"), 1, K_MAX, K_DEFAULT)
     except QueryError:
         raw = str(args.get("k")).strip()
         if lenient and raw.isdigit() and int(raw) > K_MAX:

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request, url_for
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
-from app.i18n import STRINGS
+from app.i18n import DEFAULT_LANG, LANGS, STRINGS
 from app.pages.finder_state import STATE_PARAMS
 from app.state import current_atlas
 from geo.errors import QueryError
@@ -42,7 +42,7 @@ def _embed_target(url: str) -> tuple[str, int, int, str]:
     if parts.scheme not in ("http", "https") or parts.netloc != request.host:
         raise NotSupported(f"not a URL of this site: {shown(url)}")
     query = MultiDict(parse_qsl(parts.query))
-    lang = query.get("lang") if query.get("lang") in STRINGS else "zh"
+    lang = query.get("lang") if query.get("lang") in LANGS else DEFAULT_LANG
     if parts.path.startswith(STATION_PREFIX):
         station_id = parts.path[len(STATION_PREFIX):]
         hit = current_atlas().station(station_id)
@@ -86,7 +86,7 @@ def oembed():
             'allow-popups-to-escape-sandbox" allow="geolocation"></iframe>')
     atlas = current_atlas()
     return jsonify({"version": "1.0", "type": "rich", "title": title,
-                    "provider_name": STRINGS["zh"]["embed_credit"],
+                    "provider_name": STRINGS[DEFAULT_LANG]["embed_credit"],
                     "provider_url": url_for("pages.finder", _external=True),
                     "html": html, "width": width, "height": height,
                     "sample": atlas.is_sample})

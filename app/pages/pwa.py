@@ -13,7 +13,7 @@ import json
 from flask import Blueprint, Response, current_app, render_template, url_for
 
 from app.api.stations import pack_version
-from app.i18n import STRINGS
+from app.i18n import DEFAULT_LANG, STRINGS
 from app.mapview import DISPLAY_CRS, LEAFLET
 from app.pages.site import FINDER_SCRIPTS
 from app.state import current_atlas
@@ -48,7 +48,7 @@ def service_worker():
 @bp.get("/manifest.webmanifest")
 def manifest():
     """Installable: name, colours, icon, and the finder as the start page."""
-    t = STRINGS["zh"]
+    t = STRINGS[DEFAULT_LANG]
     doc = {"name": t["title"], "short_name": t["title"], "lang": "zh-CN",
            "start_url": url_for("pages.finder"), "scope": "/", "display": "standalone",
            "background_color": "#f5f7fa", "theme_color": "#1b4965",

@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 
 from app.api.stations import pack_version
-from app.i18n import STRINGS, current_lang
+from app.i18n import STRINGS, current_lang, other_lang
 from app.mapview import (
     DISPLAY_CRS,
     DISTRICT_STYLE,
+    PLANNER_VIEW,
     SHARE_STOPS,
     TYPE_COLOURS,
     base_map,
@@ -19,9 +20,12 @@ from app.mapview import (
 )
 from app.pages.finder_state import FinderState, parse_state
 from app.state import current_atlas
+from geo.analysis.coverage import REFERENCE_MONDAY
 from geo.analysis.plan import K_MAX as PLAN_K_MAX
 from geo.analysis.zones import DEFAULT_MIN_DENSITY
 from geo.finder.answer import EBIKE_KMH, FAR_M, WALK_KMH
+from geo.hours import utc_offset_min
+from geo.index.nearest import K_DEFAULT
 from geo.navigation import link_constants
 from geo.questions import DEFAULT_THRESHOLDS_M, K_MAX, THRESHOLD_RANGE_M
 from geo.reports.db import REPORT_KINDS
@@ -63,7 +67,7 @@ def common(lang: str, tiles: str) -> dict:
             "sample": atlas.is_sample, "types": STATION_TYPES, "modes": sorted(atlas.networks),
             "amenities": AMENITIES, "common_amenities": COMMON_AMENITIES,
             "colours": TYPE_COLOURS, "share_stops": SHARE_STOPS, "tiles": tiles,
-            "other_lang": "en" if lang == "zh" else "zh",
+            "other_lang": other_lang(lang),
             "national": "national" in current_app.extensions}
 
 
@@ -71,7 +75,7 @@ def map_cfg(tiles: str) -> dict:
     """What every map page's script needs: datum, colours, and the districts as a cached file."""
     atlas = current_atlas()
     return {"crs": DISPLAY_CRS[tiles], "colours": TYPE_COLOURS, "district_style": DISTRICT_STYLE,
-            "share_stops": SHARE_STOPS,
+            "share_stops": SHARE_STOPS, "utc_offset_min": utc_offset_min(atlas.timezone),
             "districts_url": url_for("api.districts", out_crs=DISPLAY_CRS[tiles], display="1",
                                      v=atlas.version)}
 
@@ -83,7 +87,8 @@ def render_finder(*, lang: str, tiles: str, state: FinderState, embed: bool = Fa
     t = STRINGS[lang]
     crs = DISPLAY_CRS[tiles]
     cfg = {"lang": lang, "t": t, "map": parts["name"], **map_cfg(tiles), "k": state.k,
-           "k_max": K_MAX, "view": state.view, "origin": state.origin, "embed": embed,
+           "k_default": K_DEFAULT, "k_max": K_MAX, "view": state.view, "origin": state.origin,
+           "embed": embed,
            "filters": state.filters, "station": state.station,
            "notes": [t[key].format(**vals, n=state.k) for key, vals in state.notes],
            "modes": sorted(atlas.networks), "speeds": {"walk": WALK_KMH, "ebike": EBIKE_KMH},
@@ -103,12 +108,12 @@ def render_finder(*, lang: str, tiles: str, state: FinderState, embed: bool = Fa
 def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> str:
     """The planner page, or the coverage embed (map, legend, gaps) with `embed=True`."""
     atlas = current_atlas()
-    parts = cached_map(f"planner-{tiles}", lambda: base_map(tiles, zoom=10,
-                                                           centre=(31.15, 121.45)))
+    parts = cached_map(f"planner-{tiles}", lambda: base_map(tiles, **PLANNER_VIEW))
     cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"], **map_cfg(tiles),
            "thresholds": DEFAULT_THRESHOLDS_M, "densities": DEFAULT_MIN_DENSITY,
            "limits": PLANNER_LIMITS,
            "serves": SERVES, "cell_zoom": 14, "cluster_zoom": 14,
+           "reference_monday": REFERENCE_MONDAY.isoformat(),
            "modes": sorted(atlas.networks),
            "embed_url": url_for("embeds.coverage", _external=True),
            "api": {"coverage": url_for("coverage_api.coverage"),
@@ -147,8 +152,7 @@ TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "data" / "template" / "站
 def check():
     """A clerk's page to check a list before it is imported (nothing is written)."""
     lang, tiles = current_lang(), current_app.config["STATIONS_TILES"]
-    parts = cached_map(f"check-{tiles}", lambda: base_map(tiles, zoom=10,
-                                                         centre=(31.15, 121.45)))
+    parts = cached_map(f"check-{tiles}", lambda: base_map(tiles, **PLANNER_VIEW))
     cfg = {"lang": lang, "t": STRINGS[lang], "map": parts["name"], **map_cfg(tiles),
            "max_mb": current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
            "api": {"validate": url_for("validate_api.validate")}}

@@ -9,7 +9,7 @@ import uuid
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from app.i18n import STRINGS, current_lang
+from app.i18n import STRINGS, current_lang, other_lang
 from app.serving.busy import Busy, busy_answer
 from app.serving.limits import retry_after_s
 from app.state import current_atlas
@@ -39,7 +39,7 @@ def error_page(code: int, request_id: str | None = None):
         sample = False
     html = render_template("error.html", page="error", t=t, lang=lang, code=code,
                            heading=heading, message=message, sample=sample, map=None,
-                           embed=False, other_lang="en" if lang == "zh" else "zh")
+                           embed=False, other_lang=other_lang(lang))
     return html, code
 
 

@@ -50,5 +50,10 @@ window.UI = (function () {
     });
     return layer;
   }
-  return { el, getJSON, postJSON, page, districts };
+  // A Date whose UTC fields read the dataset's wall clock (utc_offset_min from the page's
+  // config or the station pack: the dataset's time zone, never a constant here).
+  function wallClock(utcOffsetMin, ms = Date.now()) {
+    return new Date(ms + utcOffsetMin * 60000);
+  }
+  return { el, getJSON, postJSON, page, districts, wallClock };
 })();

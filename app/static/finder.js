@@ -74,7 +74,7 @@
     if (kind === "at" && $("f-at").value) p.set("at", $("f-at").value.slice(0, 16));
     if (modeChoice()) p.set("mode", modeChoice());
     p.set("zoom", String(map.getZoom()));
-    if (cfg.k !== 5) p.set("k", String(cfg.k));
+    if (cfg.k !== cfg.k_default) p.set("k", String(cfg.k));
     if (selected) p.set("station", selected);
     return p;
   }
@@ -146,7 +146,7 @@
       p = pack.feature(i, d === null ? 0 : d, m, wgs, cfg.speeds, cfg.nav).properties;
       if (d === null) { delete p.distance_m; delete p.walk_min; delete p.ebike_min; }
     }
-    const today = (new Date(Date.now() + 8 * 3600e3).getUTCDay() + 6) % 7;
+    const today = (window.UI.wallClock(cfg.utc_offset_min).getUTCDay() + 6) % 7;
     Card.render($("card"), t, p, { colours: cfg.colours, at: results ? results.at : null,
       hours: pack.raw.hours[pack.s.hours[i]], today });
     if (feedback) feedback.attach($("feedback"), id);
@@ -333,7 +333,7 @@
   document.querySelectorAll("#f-type, #f-time, #f-at, #f-mode, input[name=amenity]")
     .forEach((c) => c.addEventListener("change", refresh));
   if (!$("f-at").value) {
-    $("f-at").value = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 16);
+    $("f-at").value = window.UI.wallClock(cfg.utc_offset_min).toISOString().slice(0, 16);
   }
   sheetHandle();
   if (cfg.view && cfg.view.lat !== undefined) map.setView([cfg.view.lat, cfg.view.lng], cfg.view.zoom);
@@ -341,6 +341,7 @@
   (cfg.notes || []).forEach((n) => note(n));
   if (feedback) {
     feedback.init({ t, base: cfg.api.stations, amenities: cfg.amenities,
+      utcOffsetMin: cfg.utc_offset_min,
       kinds: cfg.reports.kinds, noteMax: cfg.reports.note_max, notify: (msg) => status(msg) });
   }
 

@@ -24,7 +24,8 @@
 
   function atValue() {
     if ($("p-allday").checked) return null;
-    const day = new Date(Date.UTC(2026, 10, 23 + Number($("p-weekday").value)));
+    // the API's ordinary week (REFERENCE_MONDAY), the weekday chosen
+    const day = new Date(Date.parse(cfg.reference_monday) + Number($("p-weekday").value) * 864e5);
     return day.toISOString().slice(0, 10) + "T" + String($("p-hour").value).padStart(2, "0")
       + ":00";
   }

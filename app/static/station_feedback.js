@@ -9,7 +9,7 @@ window.StationFeedback = (function () {
   const fmt = window.StationCard.fmt;
   const DEVICE_KEY = "stations-device";
   const QUEUE_KEY = "stations-queue";
-  let ctx = null; // {t, base, amenities, kinds, noteMax, notify}: the page's, from the server
+  let ctx = null; // {t, base, amenities, kinds, noteMax, notify, utcOffsetMin}: the page's
 
   function device() {
     let id = localStorage.getItem(DEVICE_KEY);
@@ -139,10 +139,10 @@ window.StationFeedback = (function () {
     return form;
   }
 
-  // A stored UTC time as Shanghai wall-clock "MM-DD HH:MM" (the station's own time).
+  // A stored UTC time as the station's own wall clock, "MM-DD HH:MM".
   function local(iso) {
-    const shanghai = new Date(Date.parse(iso) + 8 * 3600e3).toISOString();
-    return shanghai.slice(5, 10) + " " + shanghai.slice(11, 16);
+    const wall = window.UI.wallClock(ctx.utcOffsetMin, Date.parse(iso)).toISOString();
+    return wall.slice(5, 10) + " " + wall.slice(11, 16);
   }
 
   // What riders said this week, in aggregate; approved notes as text.

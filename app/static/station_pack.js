@@ -4,17 +4,13 @@
 window.StationPack = (function () {
   "use strict";
   const GEOD = window.geodesic.Geodesic.WGS84;
-  const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // hours are written in Shanghai time (no DST)
-
-  // Minutes since the Unix epoch of a naive Shanghai wall-clock ISO time ("2026-11-24T21:00").
+  // Minutes since the Unix epoch of a naive wall-clock ISO time ("2026-11-24T21:00"), in the
+  // dataset's time zone (the pack's utc_offset_min says which).
   function naiveMinutes(iso) {
     const [d, tm] = iso.split("T");
     const [y, mo, day] = d.split("-").map(Number);
     const [h, mi] = (tm || "00:00").split(":").map(Number);
     return Date.UTC(y, mo - 1, day, h, mi) / 60000;
-  }
-  function shanghaiNowMinutes() {
-    return Math.floor((Date.now() + SHANGHAI_OFFSET_MS) / 60000);
   }
   function isoOfMinutes(m) {
     return new Date(m * 60000).toISOString().slice(0, 16);
@@ -30,7 +26,11 @@ window.StationPack = (function () {
     }
     // Minutes after the pack's start for a naive ISO time, or for now.
     minutes(iso) {
-      return (iso ? naiveMinutes(iso) : shanghaiNowMinutes()) - this.start;
+      return (iso ? naiveMinutes(iso) : this.nowMinutes()) - this.start;
+    }
+    // The dataset's wall clock now, in minutes since the epoch read as UTC.
+    nowMinutes() {
+      return Math.floor(window.UI.wallClock(this.raw.utc_offset_min).getTime() / 60000);
     }
     covers(m) { return m >= 0 && m < this.raw.days * 1440; }
     spans(i) { return this.raw.hours[this.s.hours[i]].open; }

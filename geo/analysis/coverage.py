@@ -34,7 +34,6 @@ from geo.questions import CoverageSpec
 from geo.schema import SERVES
 
 REFERENCE_MONDAY = date(2026, 11, 23)  # hourly curves are evaluated in this ordinary week
-WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float | None:

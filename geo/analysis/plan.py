@@ -12,12 +12,13 @@ import pandas as pd
 
 from geo.analysis.coverage import CoverageResult
 from geo.analysis.scenario import Scenario
-from geo.analysis.siting import MaximalCovering, gain_curve
+from geo.analysis.siting import EXACT_TIME_LIMIT_S, MaximalCovering, gain_curve
 from geo.analysis.zones import dense_gap_cells
 from geo.errors import QueryError
 from geo.io.districts import district_of
 from geo.schema import in_china
 
+K_DEFAULT = 10  # sites in a plan when the question names no k
 K_MAX = 500
 CURVE_TARGET = 0.95
 
@@ -43,7 +44,7 @@ class Plan:
 
 def plan_sites(result: CoverageResult, cand: Candidates, k: int, districts,
                exact: bool = False, min_density: float = 0.0,
-               curve_max: int = K_MAX, time_limit: float = 60.0) -> Plan:
+               curve_max: int = K_MAX, time_limit: float = EXACT_TIME_LIMIT_S) -> Plan:
     """k sites among the candidates that win the most uncovered workers, plus the greedy
     curve up to the share CURVE_TARGET (or curve_max sites)."""
     if not 1 <= k <= K_MAX:

@@ -8,13 +8,21 @@ open or closed by comparing minutes, with the same evaluator's answers as the AP
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from geo.coords import from_wgs84
-from geo.hours import holiday_rule, local_time, open_intervals, week_table
-from geo.schema import AMENITIES, STATION_TYPES
+from geo.hours import (
+    TIMEZONE,
+    holiday_rule,
+    local_time,
+    open_intervals,
+    utc_offset_min,
+    week_table,
+)
+from geo.schema import AMENITIES, STATION_TYPES, amenity_bits
 
 PACK_DAYS = 14  # open spans cover two weeks: a phone offline for longer is told its data is old
 DECIMALS = 6  # 0.1 m: distances computed in the browser match the API's to well under 1 m
@@ -28,20 +36,23 @@ def _hours_table(exprs: list[str], start: datetime, monday: datetime) -> list[di
 
 
 def station_pack(stations: pd.DataFrame, at: datetime, display_crs: str = "wgs84",
-                 sample: bool = False, data_date: str | None = None) -> dict:
-    """Columns of every station plus its hours table, valid for PACK_DAYS from `at`'s midnight."""
-    start = local_time(at).replace(hour=0, minute=0, second=0, microsecond=0)
+                 sample: bool = False, data_date: str | None = None,
+                 tz: ZoneInfo = TIMEZONE) -> dict:
+    """Columns of every station plus its hours table, valid for PACK_DAYS from `at`'s midnight
+    (wall-clock times in `tz`, whose UTC offset the pack carries for the phone's clock)."""
+    start = local_time(at, tz).replace(hour=0, minute=0, second=0, microsecond=0)
     monday = start - timedelta(days=start.weekday())
     exprs, hours_idx = np.unique(stations["opening_hours"].astype(str).to_numpy(),
                                  return_inverse=True)
     lon, lat = stations["lon"].to_numpy(float), stations["lat"].to_numpy(float)
     x, y = (np.atleast_1d(v) for v in from_wgs84(lon, lat, display_crs))
-    bits = [sum(1 << AMENITIES.index(a) for a in am) for am in stations["amenities"]]
+    bits = [amenity_bits(am) for am in stations["amenities"]]
     text = {c: stations[c].fillna("").astype(str).tolist()
             for c in ("id", "name", "district", "address", "phone")}
     cap = stations["capacity"] if "capacity" in stations else pd.Series(0, index=stations.index)
     return {
         "start": start.isoformat(timespec="minutes"), "days": PACK_DAYS,
+        "utc_offset_min": utc_offset_min(tz, start),
         "week_start": monday.date().isoformat(), "sample": sample, "data_date": data_date,
         "crs": display_crs, "types": list(STATION_TYPES), "amenities": list(AMENITIES),
         "hours": _hours_table(exprs.tolist(), start, monday),

@@ -25,6 +25,7 @@ from geo.schema import STATION_TYPES, amenity_bits
 
 _A = 6378137.0
 _E2 = 6.69437999014e-3
+K_DEFAULT = 5  # stations in a nearest answer when the question names no k
 _BATCH_SUBTREE = 256  # from this many query points, a filtered query builds its own tree
 
 
@@ -116,7 +117,7 @@ class NearestIndex:
         return _remember(self.__dict__.setdefault("_open_cache", {}), at, 8,
                          lambda: open_mask(self.hours, at))
 
-    def query(self, lon, lat, k: int = 5, flt: StationFilter = StationFilter()
+    def query(self, lon, lat, k: int = K_DEFAULT, flt: StationFilter = StationFilter()
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Indices (-1 if none), geodesic metres (inf) and bearings of the k nearest, per point.
 
@@ -139,7 +140,7 @@ class NearestIndex:
             return _rows_to_arrays(self._knn_one(base, mask, float(qlon[0]), float(qlat[0]), k), k)
         return self._exact_knn(base, mask, qlon, qlat, k)
 
-    def nearest_one(self, lon: float, lat: float, k: int = 5,
+    def nearest_one(self, lon: float, lat: float, k: int = K_DEFAULT,
                     flt: StationFilter = StationFilter()) -> list[tuple[int, float, float]]:
         """The k nearest usable stations to one point as (index, geodesic metres, bearing)
         rows, nearest first: `query` for a courier's question, in plain floats."""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coords import CRS_NAMES, geodesic, to_wgs84
+from geo.coords import CRS_NAMES, degrees_to_metres, geodesic, to_wgs84
 from geo.errors import HoursFormError
 from geo.io.clerk_hours import normalise_hours
 from geo.io.clerk_table import RawTable
@@ -204,7 +204,7 @@ def _land_district(lon: np.ndarray, lat: np.ndarray, districts: gpd.GeoDataFrame
     if ok.any():
         idx, dist = tree.query_nearest(pts[ok], return_distance=True, all_matches=False)
         near[np.flatnonzero(ok)[idx[0]]] = idx[1]
-        gap[np.flatnonzero(ok)[idx[0]]] = dist * 111_000.0 * np.cos(np.radians(31.2))
+        gap[np.flatnonzero(ok)[idx[0]]] = degrees_to_metres(dist, lat[ok][idx[0]])
     return np.where(inside >= 0, inside, np.where(gap <= LAND_TOLERANCE_M, near, -1)), gap
 
 
@@ -306,7 +306,7 @@ def import_table(t: RawTable, districts: gpd.GeoDataFrame, *, type_: str | None 
         r.add("error", "district_unknown", i, cols["district"], text["district"].iat[i])
     for i in np.flatnonzero((stated >= 0) & (found >= 0) & (stated != found)):
         pt = shapely.Point(lon[i], lat[i])
-        metres = shapely.distance(pt, geoms[stated[i]]) * 111_000 * np.cos(np.radians(lat[i]))
+        metres = degrees_to_metres(shapely.distance(pt, geoms[stated[i]]), lat[i])
         if metres > DISTRICT_TOLERANCE_M:
             r.add("warning", "district_disagrees", i, cols["district"],
                   districts["name"].iat[stated[i]], found=districts["name"].iat[found[i]],

@@ -36,7 +36,7 @@ import pyarrow as pa
 import shapely
 from h3ronpy.vector import geometry_to_cells
 
-from geo.coords import geodesic
+from geo.coords import METRES_PER_DEGREE, geodesic
 from geo.errors import QueryError
 from geo.hours import TIMEZONE
 from geo.index.cells import cell_centres
@@ -46,6 +46,7 @@ from geo.schema import AMENITIES, AMENITY_BIT, SAMPLE_SOURCE, SEGMENTS, STATION_
 RESOLUTION = 9
 CORE_RADIUS_M = 12_000.0
 STATIONS = 186_100
+SEED = 2024  # the sample's default seed
 ROUND_THE_CLOCK = 12_100 / 186_100
 TYPE_MIX = {"relay": 1309, "health": 132, "fitness": 71}
 OFFICE_HOURS = ("Mo-Fr 08:30-11:00,13:30-17:00", "Mo-Fr 09:00-17:00; Sa 09:00-12:00",
@@ -133,8 +134,8 @@ def city_stations(city: City, cells: pd.DataFrame, n: int, seed: int) -> pd.Data
     at = rng.choice(len(cells), size=n, p=workers / workers.sum())
     lon, lat = cell_centres(cells["h3"].to_numpy(np.uint64)[at])
     angle, dist = rng.uniform(0, 2 * np.pi, n), JITTER_M * np.sqrt(rng.uniform(0, 1, n))
-    lat = lat + dist * np.cos(angle) / 111_320.0
-    lon = lon + dist * np.sin(angle) / (111_320.0 * np.cos(np.radians(lat)))
+    lat = lat + dist * np.cos(angle) / METRES_PER_DEGREE
+    lon = lon + dist * np.sin(angle) / (METRES_PER_DEGREE * np.cos(np.radians(lat)))
     mix = np.array(list(TYPE_MIX.values()), float)
     types = np.array(STATION_TYPES)[rng.choice(len(mix), size=n, p=mix / mix.sum())]
     allday = rng.uniform(0, 1, n) < ROUND_THE_CLOCK
@@ -185,7 +186,7 @@ def read_city_stations(city: City, n: int, seed: int, folder: str) -> pd.DataFra
 
 
 def build_national(out: str | Path, cells_per_city: int | None = None,
-                   stations: int = STATIONS, seed: int = 2024, only: tuple[str, ...] = (),
+                   stations: int = STATIONS, seed: int = SEED, only: tuple[str, ...] = (),
                    client=None, progress: bool = False,
                    boundaries: gpd.GeoDataFrame | None = None) -> dict:
     """Build the sample into `out`, atomically: a half-built directory never appears there."""
