@@ -27,7 +27,7 @@ dev: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # The edit-run loop (< 60 s): lint, the import contracts, and the tests that need neither
 # Chromium nor PostgreSQL nor a running server (nor are marked slow: the fuzzers, the wheel
@@ -35,7 +35,7 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not browser and not pg and not server and not slow" --durations=15
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not browser and not pg and not server and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
