@@ -82,10 +82,12 @@ def parse_choice(param: str, raw: str | None, choices: tuple[str, ...]) -> str |
 
 
 _DAY = (r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)"
-        r"|02-(0[1-9]|1[0-9]|2[0-9]))")
+        r"|02-(0[1-9]|1[0-9]|2[0-8]))")
+_LEAP_YEAR = r"20(0[048]|[2468][048]|[13579][26])"  # 2000-2099: every fourth, 2000 included
+_DATE = rf"(20[0-9]{{2}}-{_DAY}|{_LEAP_YEAR}-02-29)"
 # The times every parser accepts, exactly (also the OpenAPI document's pattern): 'now', or
 # YYYY-MM-DDTHH:MM in the years 2000-2099, optional seconds and UTC offset.
-TIME_PATTERN = (rf"^([Nn][Oo][Ww]|20[0-9]{{2}}-{_DAY}T([01][0-9]|2[0-3]):[0-5][0-9]"
+TIME_PATTERN = (rf"^([Nn][Oo][Ww]|{_DATE}T([01][0-9]|2[0-3]):[0-5][0-9]"
                 r"(:[0-5][0-9])?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?)$")
 _TIME = re.compile(TIME_PATTERN)
 
@@ -102,7 +104,7 @@ def parse_time(param: str, raw: str | None, tz: ZoneInfo = TIMEZONE) -> datetime
         if not _TIME.match(text):  # years 2000-2099 as written: shifting cannot overflow
             raise ValueError(text)
         return local_time(datetime.fromisoformat(text.removesuffix("\n")), tz)  # `$`: one \n
-    except ValueError:  # 2027-02-29 matches the pattern, yet is no date
+    except ValueError:
         raise QueryError(param, f"{param} must be an ISO time like 2026-11-24T21:00 or 'now' "
                                 f"(years {YEARS[0]}-{YEARS[1] - 1}; seconds and a UTC offset "
                                 f"optional), got {shown(raw)}") from None

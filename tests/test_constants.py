@@ -124,3 +124,25 @@ def test_cli_help_is_built_from_the_limits():
                     ("national", "coverage"), ("national", "plan")):
         text = help_of(*command)
         assert all(f"{t} {m:g}" in text for t, m in DEFAULT_THRESHOLDS_M.items()), command
+
+
+def test_the_documented_time_pattern_is_exactly_the_calendar():
+    """Every day of 2000-2099, and 29-31 of every month: the pattern the API document states
+    matches a date exactly when the calendar has it (leap years included)."""
+    from datetime import date
+
+    from geo.questions import TIME_PATTERN, parse_time
+
+    pattern = re.compile(TIME_PATTERN)
+    for year in range(2000, 2100):
+        for month in range(1, 13):
+            for day in range(1, 32):
+                text = f"{year}-{month:02d}-{day:02d}T12:00"
+                try:
+                    date(year, month, day)
+                    real = True
+                except ValueError:
+                    real = False
+                assert bool(pattern.match(text)) == real, text
+                if real:
+                    assert parse_time("at", text) is not None

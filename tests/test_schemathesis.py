@@ -5,7 +5,8 @@ included.
 One check is narrowed, not dropped: "schema-valid data is accepted" allows a 400 only when
 it names a parameter whose validity depends on another parameter or on the data, which
 OpenAPI 3.0 cannot state for query parameters (each is in the parameter's description):
-downloads are exact WGS-84 (gaps: out_crs, simplify); a box of cells holds at most 6,000
+downloads are exact WGS-84, and station-sized zones pair at most 30 million sites and cells
+within the threshold (gaps: out_crs, simplify, threshold_m); a box of cells holds at most 6,000
 (cells: bbox); keeping stations open needs a time and some station closed then, uploaded
 candidates must lie in the area, and a plan pairs at most 30 million sites and cells within
 the threshold (plan: at, candidates, threshold_m); stations added must be in China and
@@ -33,7 +34,8 @@ EXAMPLES = 15  # per operation and mode (30 in all): seeded, so the run is repea
 # POST /api/plan takes GET /api/plan's parameters as a JSON body: GET gets the full count, the
 # POST fewer (each plan computes for seconds; its own part, the body, is covered by five).
 FEWER = {"POST /api/plan": 5}
-DEPENDS = {"GET /api/gaps": {"out_crs", "simplify"}, "GET /api/coverage/cells": {"bbox"},
+DEPENDS = {"GET /api/gaps": {"out_crs", "simplify", "threshold_m"},
+           "GET /api/coverage/cells": {"bbox"},
            "GET /api/plan": {"at", "candidates", "threshold_m"},
            "POST /api/plan": {"at", "candidates", "threshold_m"},
            "POST /api/scenario": {"add", "remove", "hours"},

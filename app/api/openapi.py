@@ -14,9 +14,17 @@ from geo.analysis.zones import DEFAULT_MIN_DENSITY, GROUPS
 from geo.coords import CRS_NAMES
 from geo.finder.typed_point import MAX_TEXT
 from geo.hours import WEEKDAY_ABBRS, WEEKDAYS
+from geo.index.coverage_sets import MAX_PAIRS
 from geo.index.nearest import K_DEFAULT
 from geo.io.export import FORMATS
-from geo.questions import DISTANCE_MODES, K_MAX, MIN_DENSITY_MAX, THRESHOLD_RANGE_M, TIME_PATTERN
+from geo.questions import (
+    DEFAULT_THRESHOLDS_M,
+    DISTANCE_MODES,
+    K_MAX,
+    MIN_DENSITY_MAX,
+    THRESHOLD_RANGE_M,
+    TIME_PATTERN,
+)
 from geo.reports.db import REPORT_KINDS
 from geo.reports.parse import DAYS_MAX, DEVICE_PATTERN, NOTE_MAX
 from geo.schema import AMENITIES, STATION_TYPES, by_type
@@ -56,8 +64,10 @@ MODE = _q("mode", "Distance: straight line, or along a street network. walk and 
                "document lists only the modes this server has loaded, and any other is a 400 "
                "naming `mode`.",
           {"type": "string", "enum": list(DISTANCE_MODES), "default": "straight"})
-THRESHOLD = _q("threshold_m", "Service distance in metres (default: relay 1000, health 3000, "
-               "fitness 2000).", {"type": "number", "minimum": THRESHOLD_RANGE_M[0],
+THRESHOLD = _q("threshold_m", "Service distance in metres (default: "
+               f"{by_type(DEFAULT_THRESHOLDS_M)}). Gap zones and plans refuse (400 naming "
+               f"threshold_m) a question that pairs more than {MAX_PAIRS:,} sites and cells "
+               "within it.", {"type": "number", "minimum": THRESHOLD_RANGE_M[0],
                                   "maximum": THRESHOLD_RANGE_M[1]})
 BBOX = {**_q("bbox", "min_lng,min_lat,max_lng,max_lat (WGS-84); corners in either order, "
                    "latitudes past a pole clipped to it.",
