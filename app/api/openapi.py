@@ -65,10 +65,11 @@ MODE = _q("mode", "Distance: straight line, or along a street network. walk and 
                "naming `mode`.",
           {"type": "string", "enum": list(DISTANCE_MODES), "default": "straight"})
 THRESHOLD = _q("threshold_m", "Service distance in metres (default: "
-               f"{by_type(DEFAULT_THRESHOLDS_M)}). Gap zones and plans refuse (400 naming "
-               f"threshold_m) a question that pairs more than {MAX_PAIRS:,} sites and cells "
-               "within it.", {"type": "number", "minimum": THRESHOLD_RANGE_M[0],
-                                  "maximum": THRESHOLD_RANGE_M[1]})
+               f"{by_type(DEFAULT_THRESHOLDS_M)}). Answers built on site-cell pairs (gap zones "
+               "and their cells, plans, load) refuse, as a 400 naming threshold_m, a question "
+               f"that pairs more than {MAX_PAIRS:,} sites and cells within it.",
+               {"type": "number", "minimum": THRESHOLD_RANGE_M[0],
+                "maximum": THRESHOLD_RANGE_M[1]})
 BBOX = {**_q("bbox", "min_lng,min_lat,max_lng,max_lat (WGS-84); corners in either order, "
                    "latitudes past a pole clipped to it.",
              {"type": "array", "items": {"type": "number", "minimum": -180, "maximum": 180},
