@@ -25,18 +25,26 @@ def test_every_error_kind_is_a_geo_error_and_a_value_error():
     assert all(isinstance(e, GeoError) and isinstance(e, ValueError) for e in KINDS)
 
 
-@pytest.fixture()
-def raising_app():
-    """A fresh app whose /api/districts view raises whatever the test puts in `boom`."""
+@pytest.fixture(scope="module")
+def raising_views():
+    """A fresh app whose /api/districts and /planner views raise whatever a test puts in the
+    list (one app for the module: building one per test cost a second each)."""
     from app import create_app
 
     app = create_app({"STATIONS_TILES": "none", "TESTING": False})
     boom: list[BaseException] = []
 
     def view():
-        raise boom[0]
+        raise boom[-1]
 
-    app.view_functions["api.districts"] = view
+    app.view_functions["api.districts"] = app.view_functions["pages.planner"] = view
+    return app, boom
+
+
+@pytest.fixture()
+def raising_app(raising_views):
+    app, boom = raising_views
+    boom.clear()
     return app, boom
 
 
@@ -64,7 +72,6 @@ def test_anything_else_is_a_500_with_a_request_id_logged_with_its_traceback(rais
 
 def test_a_page_bug_is_a_page_with_its_request_id(raising_app):
     app, boom = raising_app
-    app.view_functions["pages.planner"] = app.view_functions["api.districts"]
     boom.append(KeyError("bug"))
     r = app.test_client().get("/planner")
     assert r.status_code == 500 and r.headers["X-Request-Id"] in r.get_data(as_text=True)
