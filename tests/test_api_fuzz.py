@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# one worker asks the shared app these heavy questions, so each is computed once
+pytestmark = pytest.mark.xdist_group("api")
+
 BAD = ["", "x", "-1", "0", "1e309", "-1e309", "nan", "inf", "%00", "\x00", "<script>",
        "'; drop table", "９９", "1,2,3,4,5", "31.2,121.4,31.3,121.5", "2026-13-45T25:61",
        "relay,health", "a" * 3000, "√", "１２１.４"]

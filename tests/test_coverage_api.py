@@ -14,6 +14,9 @@ from app.cli.main import cli
 from geo.analysis.coverage import compute_coverage
 from geo.questions import CoverageSpec
 
+# one worker asks the shared app these heavy questions, so each is computed once
+pytestmark = pytest.mark.xdist_group("api")
+
 
 def test_summary_and_districts_match_geo_layer(client, atlas):
     body = client.get("/api/coverage?type=health&threshold_m=2500&amenity=toilet").get_json()

@@ -9,6 +9,9 @@ from click.testing import CliRunner
 
 from app.cli.main import cli
 
+# one worker asks the shared app these heavy questions, so each is computed once
+pytestmark = pytest.mark.xdist_group("api")
+
 
 def run(*args: str):
     return CliRunner().invoke(cli, list(args), prog_name="stations")
