@@ -364,6 +364,7 @@ def test_shanghai_24_hour_curve_equals_single_process(atlas, shanghai, dask_clie
     assert want["covered"].nunique() > 1  # the curve really changes over the day
 
 
+@pytest.mark.slow  # zones over every cell of Shanghai: make test, not make check
 def test_no_usable_station_leaves_everyone_uncovered():
     from geo.questions import parse_coverage
 

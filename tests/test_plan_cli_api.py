@@ -17,6 +17,7 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args), prog_name="stations")
 
 
+@pytest.mark.slow  # plans from scratch twice: make test, not make check
 def test_cli_plan_json_matches_api(client):
     res = run("plan", "--k", "3", "--json")
     assert res.exit_code == 0, res.output
@@ -28,6 +29,7 @@ def test_cli_plan_json_matches_api(client):
     assert api["curve"][0]["covered"] == api["before"]["covered"] and api["sample"] is True
 
 
+@pytest.mark.slow  # several full plans through the CLI
 def test_cli_plan_writes_sites_and_rejects_bad_input(tmp_path):
     out = tmp_path / "sites.geojson"
     res = run("plan", "--k", "2", "--at", "2026-11-24T21:00", "--extend-hours", "--out", str(out))
@@ -100,6 +102,7 @@ def test_hours_with_the_same_open_stations_share_one_answer(app, client):
     assert body["at"].startswith("2026-11-24T10:30")
 
 
+@pytest.mark.slow  # two full plans
 def test_keep_open_is_shown_beside_new_sites(client):
     q = "/api/plan?type=relay&k=3&at=2026-11-24T21:00"
     keep = client.get(q + "&candidates=extend_hours").get_json()
