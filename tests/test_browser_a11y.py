@@ -9,6 +9,9 @@ import pytest
 
 from tests.test_browser_finder import tap_empty
 
+# one worker's live server answers the planner pages' heavy questions, each computed once
+pytestmark = pytest.mark.xdist_group("planner_pages")
+
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 BAD = ("serious", "critical")
 

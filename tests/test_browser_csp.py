@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# one worker's live server answers the planner pages' heavy questions, each computed once
+pytestmark = pytest.mark.xdist_group("planner_pages")
+
 
 def wait_until(page, js: str, timeout_s: float = 20.0) -> None:
     """Poll with page.evaluate (CDP, not subject to the page's CSP, unlike wait_for_function)."""

@@ -6,8 +6,12 @@ import json
 from urllib.parse import urlsplit
 
 import geopandas as gpd
+import pytest
 
 from tests.conftest import ARTIFACTS
+
+# one worker's live server answers the planner pages' heavy questions, each computed once
+pytestmark = pytest.mark.xdist_group("planner_pages")
 
 
 def open_planner(page_factory, base: str, width: int = 1280, lang: str = "en"):

@@ -14,6 +14,9 @@ from geo.reports.store import Report, ReportStore
 from tests.conftest import ARTIFACTS
 from tests.test_browser_finder import open_finder
 
+# one worker's live server answers the planner pages' heavy questions, each computed once
+pytestmark = pytest.mark.xdist_group("planner_pages")
+
 XSS = '<img src=x onerror="alert(1)">'
 ADMIN = "browser-admin-pw"
 
