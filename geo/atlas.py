@@ -29,7 +29,7 @@ class Atlas:
     districts: gpd.GeoDataFrame
     demand: pd.DataFrame
     index: NearestIndex
-    networks: dict = field(default_factory=dict)  # mode -> geo.network.StreetNetwork
+    networks: dict = field(default_factory=dict)  # mode -> geo.index.network.StreetNetwork
 
     @classmethod
     def load(cls, data: str | Path | None = None, crs: str = "wgs84") -> Atlas:

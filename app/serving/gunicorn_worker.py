@@ -3,7 +3,7 @@
 A request line or headers too long, or a malformed request, never reach the app: gunicorn
 answers them itself, with an HTML page (a 10 KB `lat=` was `<html>… URI Too Long`). This
 worker writes them as the app writes its errors: JSON with `error` (the offending text cut
-to geo.query.MAX_SHOWN characters) and, for a URL too long, the app's own words and `param`.
+to geo.questions.MAX_SHOWN characters) and, for a URL too long, the app's own words and `param`.
 """
 
 from __future__ import annotations

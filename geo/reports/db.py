@@ -24,7 +24,7 @@ NOTE_STATES = ("pending", "approved", "hidden")
 ACTIONS = ("approve", "hide", "resolve")
 BUSY_TIMEOUT_MS = 30_000
 UTC_ZONE = ZoneInfo("UTC")  # stored times, and the --since of commands that read them
-HEAD = "0001"  # the newest migration in geo/migrations/versions (a test keeps them equal)
+HEAD = "0001"  # the newest migration in geo/reports/migrations/versions (a test keeps them equal)
 
 metadata = sa.MetaData()
 
