@@ -16,9 +16,9 @@ from geo.hours import TIMEZONE
 from geo.index.cells import CellGrid
 from geo.index.nearest import NearestIndex
 from geo.index.station_arrays import StationArrays
-from geo.io.datasets import load_tables
+from geo.io.datasets import data_paths, demand_sources, load_tables
 from geo.io.stations import is_sample
-from geo.schema import STATION_TYPES
+from geo.schema import SEGMENTS, SERVES, STATION_TYPES
 
 
 @dataclass
@@ -30,12 +30,26 @@ class Atlas:
     demand: pd.DataFrame
     index: NearestIndex
     networks: dict = field(default_factory=dict)  # mode -> geo.index.network.StreetNetwork
+    demand_sources: dict = field(default_factory=lambda: dict.fromkeys(SEGMENTS, "sample"))
 
     @classmethod
     def load(cls, data: str | Path | None = None, crs: str = "wgs84") -> Atlas:
         """Load a dataset directory or station file; districts and demand fall back to defaults."""
         stations, districts, demand = load_tables(data, crs)
-        return cls(stations, districts, demand, NearestIndex(stations))
+        return cls(stations, districts, demand, NearestIndex(stations),
+                   demand_sources=demand_sources(data_paths(data)[0]))
+
+    def demand_source(self, station_type: str) -> str:
+        """Where the workers a station type serves came from: `sample` or the file's name."""
+        names = dict.fromkeys(self.demand_sources[s] for s in SERVES[station_type])
+        return ", ".join(names)
+
+    def sample_parts(self, station_type: str | None = None) -> list[str]:
+        """Which parts of an answer are sample data: `stations`, `demand`, both or none."""
+        segs = SERVES[station_type] if station_type else SEGMENTS
+        return ([*(["stations"] if self.is_sample else []),
+                 *(["demand"] if any(self.demand_sources[s] == "sample" for s in segs)
+                   else [])])
 
     def add_network(self, path: str | Path, mode: str = "walk") -> None:
         """Load a street graph for a mode (walk or bike) from a local file."""
@@ -98,6 +112,7 @@ class Atlas:
         """A short hash of the station list and districts: cache keys and versioned URLs."""
         h = hashlib.sha1(self.stations.drop(columns="geometry").to_json().encode())
         h.update(self.districts.drop(columns="geometry").to_json().encode())
+        h.update(pd.util.hash_pandas_object(self.demand, index=False).to_numpy().tobytes())
         return h.hexdigest()[:12]
 
     @property

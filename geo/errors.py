@@ -85,3 +85,22 @@ class OsmPlacesError(GeoError):
 class SettingError(GeoError):
     """A setting (an environment variable or server option) whose value cannot be used;
     `param` names it."""
+
+
+@dataclass
+class DemandFileError(GeoError):
+    """Rows of a demand file that cannot be placed: each names the row (or the band and pixel
+    window of a raster) as the clerk sees it, the column, the value and the reason."""
+
+    path: str
+    problems: list[dict]  # {"row", "column", "value", "reason"}
+    param = "file"
+
+    def __str__(self) -> str:
+        first = self.problems[0]
+        where = " ".join(str(x) for x in (first.get("row") and f"row {first['row']}",
+                                          first.get("column") and f"column {first['column']!r}")
+                         if x)
+        more = len(self.problems) - 1
+        extra = f" (and {more} more problems)" if more else ""
+        return f"{Path(self.path).name}: {where + ': ' if where else ''}{first['reason']}{extra}"

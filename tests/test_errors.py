@@ -16,7 +16,8 @@ KINDS = [errors.QueryError("k", "k must be 1-50"),
          errors.StationFileError("list.geojson", 3, "type", "unknown type 'bus'"),
          errors.TableError("no header row found"), errors.NetworkError("no walk graph"),
          errors.DatasetError("no live version"), errors.HoursFormError("what is 早上?"),
-         errors.OsmPlacesError("unknown host 'zoo'"), errors.SettingError("bad", "STATIONS_X")]
+         errors.OsmPlacesError("unknown host 'zoo'"), errors.SettingError("bad", "STATIONS_X"),
+         errors.DemandFileError("d.csv", [{"row": 3, "column": "人数", "reason": "negative"}])]
 
 
 def test_every_error_kind_is_a_geo_error_and_a_value_error():

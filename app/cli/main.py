@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.cli import analysis, data, national, reports, serve  # noqa: F401 - they register
+from app.cli import analysis, data, demand, national, reports, serve  # noqa: F401 - they register
 from app.cli.group import cli
 
 

@@ -60,11 +60,18 @@ def cached_map(key: str, build) -> dict[str, str]:
     return cache[key]
 
 
+# which string names the sample parts of the data (see Atlas.sample_parts)
+SAMPLE_NOTES = {("stations", "demand"): "sample", ("stations",): "sample_stations",
+                ("demand",): "sample_demand", (): "sample"}
+
+
 def common(lang: str, tiles: str) -> dict:
     """Template values every page needs."""
     atlas = current_atlas()
+    parts = atlas.sample_parts()
     return {"t": STRINGS[lang], "data_date": atlas.data_date, "lang": lang,
-            "sample": atlas.is_sample, "types": STATION_TYPES, "modes": sorted(atlas.networks),
+            "sample": bool(parts), "sample_note": SAMPLE_NOTES[tuple(parts)],
+            "types": STATION_TYPES, "modes": sorted(atlas.networks),
             "amenities": AMENITIES, "common_amenities": COMMON_AMENITIES,
             "colours": TYPE_COLOURS, "share_stops": SHARE_STOPS, "tiles": tiles,
             "other_lang": other_lang(lang),

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
-from h3ronpy.vector import cells_to_coordinates
+from h3ronpy.vector import cells_to_coordinates, cells_to_wkb_polygons
 from scipy import sparse
 
 from geo.schema import SEGMENTS
@@ -57,6 +57,14 @@ def cell_areas(ids: np.ndarray) -> np.ndarray:
     if len(ids) == 0:
         return np.zeros(0)
     return np.asarray(h3ronpy.cells_area_m2(np.asarray(ids, np.uint64)), float)
+
+
+def cell_polygons(ids: np.ndarray) -> np.ndarray:
+    """Hexagon polygons (lon/lat) of cells, in one bulk call."""
+    if len(ids) == 0:
+        return np.array([], dtype=object)
+    return shapely.from_wkb(np.asarray(cells_to_wkb_polygons(np.asarray(ids, np.uint64)),
+                                       dtype=object))
 
 
 def ring_pairs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,8 +168,7 @@ class CellGrid:
 
     def polygons(self, idx: np.ndarray) -> np.ndarray:
         """Hexagon polygons (lon/lat) of the given cells."""
-        rings = [np.asarray(h3.cell_to_boundary(c))[:, ::-1] for c in self.h3[idx]]
-        return shapely.polygons(rings) if rings else np.array([], dtype=object)
+        return cell_polygons(self.ids[idx])
 
     def dissolve(self, idx: np.ndarray) -> shapely.Geometry:
         """One (multi)polygon outlining a set of cells, holes included, from H3 itself."""

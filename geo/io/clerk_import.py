@@ -142,7 +142,7 @@ def _floats(values: pd.Series) -> np.ndarray:
         float)
 
 
-class _Rows:
+class RowProblems:
     """Per-row working state while a table is checked."""
 
     def __init__(self, table: RawTable) -> None:
@@ -156,7 +156,7 @@ class _Rows:
         self.problems.append(Problem(level, key, row, sheet, column, str(value), params))
 
 
-def _coordinates(t: RawTable, cols: dict, r: _Rows) -> tuple[np.ndarray, np.ndarray]:
+def table_coordinates(t: RawTable, cols: dict, r: RowProblems) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude as written (the file's datum), NaN where unreadable.
 
     Per row: the 经度/纬度 pair when filled, else a combined 坐标 cell ("121.47,31.23", in
@@ -218,7 +218,7 @@ def _stated_districts(values: pd.Series, districts: gpd.GeoDataFrame) -> np.ndar
                      for v in values])
 
 
-def _datum_warning(raw_lon, raw_lat, stated, crs, districts, r: _Rows) -> None:
+def _datum_warning(raw_lon, raw_lat, stated, crs, districts, r: RowProblems) -> None:
     """Warn when rows land in their stated district clearly more often under another datum."""
     have = stated >= 0
     if have.sum() < 3:
@@ -239,7 +239,7 @@ def import_table(t: RawTable, districts: gpd.GeoDataFrame, *, type_: str | None 
                  crs: str = "wgs84", mapping: dict[str, str] | None = None,
                  dedupe: bool = False, source: str = "import") -> ImportResult:
     """Check and convert every row; the stations only when no row has an error."""
-    r = _Rows(t)
+    r = RowProblems(t)
     f = t.frame
     n = len(f)
     cols = column_map(list(f.columns), mapping or {})
@@ -251,7 +251,7 @@ def import_table(t: RawTable, districts: gpd.GeoDataFrame, *, type_: str | None 
             r.add("error", "missing_column", None, what=what)
     if type_ is None and "type" not in cols:
         r.add("error", "missing_column", None, what="类型 (type), or --type")
-    raw_lon, raw_lat = _coordinates(t, cols, r)
+    raw_lon, raw_lat = table_coordinates(t, cols, r)
     if any(p.key == "missing_column" for p in r.problems):
         return ImportResult(None, r.problems, n, crs)
     text = {k: f[c].astype(str).str.strip() for k, c in cols.items()}
@@ -351,7 +351,7 @@ def import_table(t: RawTable, districts: gpd.GeoDataFrame, *, type_: str | None 
     return ImportResult(gdf, r.problems, n, crs, points)
 
 
-def _duplicates(names, lon, lat, t: RawTable, r: _Rows, dedupe: bool, cols: dict
+def _duplicates(names, lon, lat, t: RawTable, r: RowProblems, dedupe: bool, cols: dict
                 ) -> np.ndarray:
     """Same name within 30 m, or the same coordinates: reported, or merged with --dedupe."""
     n = len(names)

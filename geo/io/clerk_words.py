@@ -27,6 +27,13 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "source": ("source", "来源", "数据来源"),
 }
 
+# a demand file's own columns (its coordinates and districts use HEADERS above)
+DEMAND_HEADERS: dict[str, tuple[str, ...]] = {
+    "h3": ("h3", "h3_index", "h3index", "cell", "hex", "h3cell"),
+    "count": ("count", "workers", "value", "population", "pop", "人数", "数量", "职工数",
+              "从业人数", "人口", "骑手数", "户外职工数"),
+}
+
 TYPES: dict[str, tuple[str, ...]] = {
     "relay": ("relay", "户外职工爱心接力站", "爱心接力站", "接力站", "户外职工驿站"),
     "health": ("health", "职工健康服务点", "健康服务点", "健康点"),
@@ -78,11 +85,17 @@ _HEADER = _index(HEADERS)
 _TYPE = _index(TYPES)
 _HOST = _index(HOSTS)
 _AMENITY = _index(AMENITY_WORDS)
+_DEMAND = _index(DEMAND_HEADERS)
 
 
 def header_field(header: object) -> str | None:
     """The schema field a column header names, or None."""
     return _HEADER.get(fold(header))
+
+
+def demand_field(header: object) -> str | None:
+    """The demand field a header names (h3, count, or a station file's lon/lat/district)."""
+    return _DEMAND.get(fold(header)) or header_field(header)
 
 
 def station_type(value: object) -> str | None:

@@ -3,6 +3,7 @@
     DIR/
       LIVE                      the live version's name (replaced by rename, never edited)
       versions/<version>/stations.geojson
+      versions/<version>/demand.csv.gz  the demand, when one was imported (else the dataset's)
       versions/<version>/manifest.json   source file and sha256, counts, datum, time, importer
 
 A version is written to a temporary directory, fsynced and renamed into place; then LIVE is
@@ -12,7 +13,9 @@ version live and intact. A directory without LIVE is a plain dataset (the embedd
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -29,6 +32,8 @@ from geo.io.districts import load_districts
 from geo.io.stations import load_stations
 
 IMPORTER_VERSION = "1"
+STATIONS = "stations.geojson"
+DEMAND = "demand.csv.gz"
 LIVE = "LIVE"
 VERSIONS = "versions"
 
@@ -89,21 +94,54 @@ def stations_document(stations: pd.DataFrame, meta: dict) -> dict:
 
 def write_version(directory: str | Path, stations: pd.DataFrame, source: Path, crs: str,
                   fail_before_switch: bool = False) -> str:
-    """Write a new version and make it live; returns its name. The old one stays on disk."""
+    """Write a new station list as a new version and make it live; the live demand (and its
+    manifest entry) comes along unchanged. Returns its name; the old one stays on disk."""
+    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    meta = {"source": Path(source).name, "sha256": digest, "crs": crs,
+            "stations": len(stations),
+            "by_type": {str(k): int(v) for k, v in stations["type"].value_counts().items()}}
+    carried = _live_files(directory, (DEMAND,))
+    demand = _live_manifest(directory).get("demand")
+    return commit_version(directory, meta | ({"demand": demand} if demand else {}),
+                          lambda m: {STATIONS: json.dumps(stations_document(stations, m),
+                                                          ensure_ascii=False).encode(),
+                                     **carried}, fail_before_switch)
+
+
+def write_demand_version(directory: str | Path, demand: pd.DataFrame, demand_meta: dict,
+                         fail_before_switch: bool = False) -> str:
+    """Write new demand as a new version and make it live; the stations come along as they are
+    (byte for byte). `demand_meta` records its source file, sha256, segment, kind and totals."""
+    stations = _live_files(directory, (STATIONS,))
+    if STATIONS not in stations:
+        raise DatasetError(f"{directory}: no station list to carry over")
+    types = [f["properties"].get("type") for f in
+             json.loads(stations[STATIONS].decode("utf-8"))["features"]]
+    meta = {"source": demand_meta["source"], "sha256": demand_meta["sha256"],
+            "crs": demand_meta["crs"], "stations": len(types),
+            "by_type": {str(k): int(v) for k, v in pd.Series(types).value_counts().items()},
+            "demand": demand_meta}
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+        gz.write(demand.to_csv(index=False).encode())
+    return commit_version(directory, meta, lambda m: {**stations, DEMAND: buf.getvalue()},
+                          fail_before_switch)
+
+
+def commit_version(directory: str | Path, meta: dict, files, fail_before_switch: bool = False
+                   ) -> str:
+    """Write `files(meta)` and the manifest to a new version directory, fsynced and renamed
+    into place, then switch LIVE to it: a crash at any point leaves the old version live."""
     directory = Path(directory)
     (directory / VERSIONS).mkdir(parents=True, exist_ok=True)
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     name = created.replace(":", "").replace("-", "").replace("+0000", "Z")[:15] + \
-        "-" + digest[:8]
-    meta = {"version": name, "created": created, "source": Path(source).name,
-            "sha256": digest, "crs": crs, "stations": len(stations),
-            "by_type": {str(k): int(v) for k, v in stations["type"].value_counts().items()},
-            "importer": IMPORTER_VERSION}
+        "-" + meta["sha256"][:8]
+    meta = {"version": name, "created": created, **meta, "importer": IMPORTER_VERSION}
     tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=directory / VERSIONS))
     try:
-        doc = stations_document(stations, meta)
-        _write(tmp / "stations.geojson", json.dumps(doc, ensure_ascii=False).encode())
+        for fname, data in files(meta).items():
+            _write(tmp / fname, data)
         _write(tmp / "manifest.json", json.dumps(meta, ensure_ascii=False, indent=1).encode())
         _fsync_dir(tmp)
         final = directory / VERSIONS / name
@@ -116,6 +154,28 @@ def write_version(directory: str | Path, stations: pd.DataFrame, source: Path, c
         raise RuntimeError("injected failure before the switch")
     use_version(directory, name)
     return name
+
+
+def _live_files(directory: str | Path, names: tuple[str, ...]) -> dict[str, bytes]:
+    """The bytes of the live version's files (or a plain dataset's) among `names`."""
+    station_file = data_paths(directory)[1]
+    where = {STATIONS: station_file, DEMAND: station_file.parent / DEMAND}
+    return {n: where[n].read_bytes() for n in names if where[n].is_file()}
+
+
+def _live_manifest(directory: str | Path) -> dict:
+    """The live version's manifest ({} for a plain dataset)."""
+    man = live_dir(directory) / "manifest.json"
+    return json.loads(man.read_text("utf-8")) if man.is_file() else {}
+
+
+def demand_sources(directory: str | Path | None) -> dict[str, str]:
+    """Where each segment's demand came from: `sample`, or the imported file's name."""
+    from geo.schema import SEGMENTS
+
+    d = Path(directory) if directory else None
+    demand = _live_manifest(d).get("demand", {}) if d and d.is_dir() else {}
+    return {seg: demand.get("sources", {}).get(seg, "sample") for seg in SEGMENTS}
 
 
 def use_version(directory: str | Path, name: str) -> None:
@@ -143,7 +203,7 @@ def list_versions(directory: str | Path) -> list[dict]:
         out.append({"version": meta["version"], "created": meta["created"],
                     "stations": meta["stations"], "by_type": meta.get("by_type", {}),
                     "source": meta["source"], "sha256": meta["sha256"], "crs": meta["crs"],
-                    "live": meta["version"] == live})
+                    "demand": meta.get("demand"), "live": meta["version"] == live})
     return sorted(out, key=lambda v: v["created"])
 
 
@@ -166,11 +226,10 @@ def load_tables(data: str | Path | None = None, crs: str = "wgs84"
     """Stations, districts and demand of a dataset, without building any index."""
     data_dir, station_file = data_paths(data)
     return (load_stations(station_file, crs=crs),
-            load_districts(_first(data_dir, "districts.geojson")),
-            load_demand(_first(data_dir, "demand.csv.gz")))
+            load_districts(_first((data_dir,), "districts.geojson")),
+            load_demand(_first((station_file.parent, data_dir), DEMAND)))
 
 
-def _first(data_dir: Path, name: str) -> Path:
-    """A file from the dataset directory, else the embedded default."""
-    path = data_dir / name
-    return path if path.exists() else DEFAULT_DATA_DIR / name
+def _first(dirs: tuple[Path, ...], name: str) -> Path:
+    """A file from the live version or the dataset directory, else the embedded default."""
+    return next((d / name for d in dirs if (d / name).exists()), DEFAULT_DATA_DIR / name)

@@ -1,0 +1,101 @@
+"""`stations demand import`: a union's own worker demand in place of the sample, as a new
+version of the dataset (all or nothing), with a report of where every worker went."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from app.cli.data import _mapping, default_lang, write_table
+from app.cli.group import cli, format_table
+from app.i18n import LANGS
+from geo.analysis.demand_spread import WEIGHTS, DemandImport, import_demand
+from geo.coords import CRS_NAMES
+from geo.io.datasets import data_paths, demand_sources, load_tables, write_demand_version
+from geo.io.demand_files import read_demand
+from geo.schema import SEGMENTS
+
+WORDS = {
+    "en": {"read": "read", "placed": "placed in cells", "outside": "outside the dataset's land",
+           "rows": "rows", "method": "method", "dry": "ok (dry run): nothing written",
+           "done": "imported as version {v}, now live in {d}",
+           "cols": ["code", "district", "before", "after"]},
+    "zh": {"read": "读取", "placed": "落入网格", "outside": "落在本数据集陆域之外",
+           "rows": "行", "method": "方法", "dry": "检查通过（试运行）：未写入任何文件",
+           "done": "已导入为版本 {v}，已在 {d} 生效",
+           "cols": ["代码", "区", "导入前", "导入后"]},
+}
+
+
+def print_demand_report(result: DemandImport, lang: str, report: str | None) -> None:
+    """Totals, what fell outside (with its rows) and each district before and after."""
+    w, r = WORDS[lang], result.report
+    click.echo(f"{r['kind']}: {w['read']} {r['total_read']:,}, {w['placed']} "
+               f"{r['total_placed']:,}, {w['outside']} {r['outside']:,} "
+               f"({w['method']}: {r['method']})")
+    if r["outside_row_count"]:
+        shown = ", ".join(map(str, r["outside_rows"][:20]))
+        more = r["outside_row_count"] - min(20, len(r["outside_rows"]))
+        click.echo(f"{w['outside']}: {w['rows']} {shown}{f' … (+{more})' if more else ''}")
+    rows = [[d["code"], d["name"], d["before"], d["after"]] for d in r["by_district"]]
+    click.echo(format_table(w["cols"], rows))
+    if report:
+        path = Path(report)
+        if path.suffix.lower() == ".json":
+            path.write_text(json.dumps(r, ensure_ascii=False, indent=1), "utf-8")
+        else:
+            write_table(pd.DataFrame(rows, columns=w["cols"]), path)
+
+
+@cli.group()
+def demand() -> None:
+    """Worker demand: import a union's own counts in place of the sample."""
+
+
+@demand.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--dataset", default=None, metavar="DIR",
+              help="Versioned dataset directory (default: --data / STATIONS_DATA).")
+@click.option("--segment", type=click.Choice(SEGMENTS), default="outdoor", show_default=True,
+              help="The workers the file counts (an H3 table may have a column per segment).")
+@click.option("--count", default=None, metavar="COLUMN",
+              help="The count column (default: 人数/数量/count/workers…; points: 1 per row).")
+@click.option("--crs", type=click.Choice(CRS_NAMES), default="wgs84", show_default=True,
+              help="Datum of the file's coordinates.")
+@click.option("--mode", type=click.Choice(["replace", "add"]), default="replace",
+              show_default=True, help="replace: the segment becomes the file's counts "
+              "everywhere (cells not in it become 0); add: added to the live counts.")
+@click.option("--weight-by", type=click.Choice(WEIGHTS), default="area", show_default=True,
+              help="Polygons: spread by area, or by the live demand inside (dasymetric).")
+@click.option("--sheet", default=None, help="One sheet of a workbook.")
+@click.option("--map", "mapping", multiple=True, metavar="COLUMN=FIELD",
+              help="Read a column as a field (lon, lat, coords, h3, count, district).")
+@click.option("--dry-run", is_flag=True, help="Check and report only; write nothing.")
+@click.option("--report", default=None, metavar="FILE.json|.csv|.xlsx",
+              help="Write the report (totals, outside rows, districts before and after).")
+@click.option("--lang", type=click.Choice(list(LANGS)), default=None,
+              help="Report language (default: from the locale).")
+@click.pass_context
+def import_demand_cmd(ctx: click.Context, path: str, dataset: str | None, segment: str,
+                      count: str | None, crs: str, mode: str, weight_by: str,
+                      sheet: str | None, mapping: tuple[str, ...], dry_run: bool,
+                      report: str | None, lang: str | None) -> None:
+    """Import points, an H3 table, polygons, a GeoTIFF or a district table as the demand of
+    one segment, in a new live version (all or nothing; exit 2 naming the bad rows)."""
+    lang = lang or default_lang()
+    target = dataset or ctx.obj.get("data")
+    if not target and not dry_run:
+        raise click.UsageError("--dataset DIR is required (or --data / STATIONS_DATA)")
+    source = read_demand(path, crs=crs, count=count, sheet=sheet, mapping=_mapping(mapping))
+    _, districts, live = load_tables(target)
+    result = import_demand(source, live, districts, segment, mode, weight_by,
+                           demand_sources(data_paths(target)[0] if target else None))
+    print_demand_report(result, lang, report)
+    if dry_run:
+        click.echo(WORDS[lang]["dry"])
+        return
+    version = write_demand_version(target, result.demand, result.meta)
+    click.echo(WORDS[lang]["done"].format(v=version, d=target))
