@@ -87,6 +87,11 @@ class SettingError(GeoError):
     `param` names it."""
 
 
+def _row_key(row: object) -> tuple:
+    """Rows in the order the clerk reads them: numbers first, by value."""
+    return (0, row, "") if isinstance(row, int) else (1, 0, str(row))
+
+
 @dataclass
 class DemandFileError(GeoError):
     """Rows of a demand file that cannot be placed: each names the row (or the band and pixel
@@ -95,6 +100,10 @@ class DemandFileError(GeoError):
     path: str
     problems: list[dict]  # {"row", "column", "value", "reason"}
     param = "file"
+
+    def __post_init__(self) -> None:
+        self.problems = sorted(self.problems, key=lambda p: (str(p.get("sheet", "")),
+                                                             _row_key(p.get("row"))))
 
     def __str__(self) -> str:
         first = self.problems[0]

@@ -14,10 +14,13 @@ from app.cli.group import cli, format_table
 from app.i18n import LANGS
 from geo.analysis.demand_spread import WEIGHTS, DemandImport, import_demand
 from geo.coords import CRS_NAMES
+from geo.errors import DemandFileError
 from geo.io.datasets import data_paths, demand_sources, load_tables, write_demand_version
 from geo.io.demand_files import read_demand
 from geo.schema import SEGMENTS
 
+PROBLEM_COLUMNS = {"en": ["sheet", "row", "column", "value", "reason"],
+                   "zh": ["工作表", "行", "列", "值", "原因"]}
 WORDS = {
     "en": {"read": "read", "placed": "placed in cells", "outside": "outside the dataset's land",
            "rows": "rows", "method": "method", "dry": "ok (dry run): nothing written",
@@ -48,6 +51,17 @@ def print_demand_report(result: DemandImport, lang: str, report: str | None) -> 
             path.write_text(json.dumps(r, ensure_ascii=False, indent=1), "utf-8")
         else:
             write_table(pd.DataFrame(rows, columns=w["cols"]), path)
+
+
+def print_problems(exc: DemandFileError, lang: str, report: str | None) -> None:
+    """Every bad row as a table (the error line follows), and in the report file if asked."""
+    cols = PROBLEM_COLUMNS[lang]
+    rows = [[p.get("sheet", ""), p.get("row", ""), p.get("column", ""), p.get("value", ""),
+             p["reason"]] for p in exc.problems]
+    click.echo(format_table(cols, rows), err=True)
+    if report:
+        write_table(pd.DataFrame(rows, columns=cols), Path(report).with_suffix(".csv")
+                    if Path(report).suffix.lower() == ".json" else Path(report))
 
 
 @cli.group()
@@ -89,7 +103,12 @@ def import_demand_cmd(ctx: click.Context, path: str, dataset: str | None, segmen
     target = dataset or ctx.obj.get("data")
     if not target and not dry_run:
         raise click.UsageError("--dataset DIR is required (or --data / STATIONS_DATA)")
-    source = read_demand(path, crs=crs, count=count, sheet=sheet, mapping=_mapping(mapping))
+    try:
+        source = read_demand(path, crs=crs, count=count, sheet=sheet,
+                             mapping=_mapping(mapping))
+    except DemandFileError as exc:
+        print_problems(exc, lang, report)
+        raise
     _, districts, live = load_tables(target)
     result = import_demand(source, live, districts, segment, mode, weight_by,
                            demand_sources(data_paths(target)[0] if target else None))

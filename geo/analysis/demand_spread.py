@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.errors import DemandFileError
+from geo.errors import DemandFileError, TableError
 from geo.index.cells import cell_areas, cell_polygons
 from geo.io.demand_files import DemandSource, RasterGrid
 from geo.io.districts import match_district
@@ -43,7 +43,11 @@ class Placement:
         """Whole counts per cell and the whole count outside, summing to the file's total."""
         segs = list(self.mass)
         flat = np.concatenate([self.mass[s] for s in segs] + [[self.outside]])
-        counts = largest_remainder(flat, round(self.total))
+        whole = np.round(flat)
+        if np.abs(flat - whole).max() < 1e-6 and whole.sum() == round(self.total):
+            counts = whole.astype(np.int64)  # already whole (points, cells, district rows)
+        else:
+            counts = largest_remainder(flat, round(self.total))
         n = len(self.mass[segs[0]])
         return {s: counts[k * n:(k + 1) * n] for k, s in enumerate(segs)}, int(counts[-1])
 
@@ -127,7 +131,8 @@ def spread_polygons(ids: np.ndarray, geoms: np.ndarray, values: np.ndarray,
 def spread_districts(codes: np.ndarray, area: np.ndarray, live: np.ndarray,
                      district_codes: list[str], values: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Mass per cell from district totals: by live demand in the district, by area without."""
+    """Whole workers per cell from district totals (each row apportioned on its own, so every
+    district sums back to its row): by live demand in the district, by area without."""
     mass = np.zeros(len(codes))
     outside = np.zeros(len(values))
     for k, (code, value) in enumerate(zip(district_codes, values, strict=True)):
@@ -136,7 +141,7 @@ def spread_districts(codes: np.ndarray, area: np.ndarray, live: np.ndarray,
             outside[k] = value
             continue
         w = live[cells] if live[cells].sum() > 0 else area[cells]
-        mass[cells] += value * w / w.sum()
+        mass[cells] += largest_remainder(w, round(value))
     return mass, outside
 
 
@@ -171,7 +176,9 @@ def spread_raster(ids: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, float,
     total = float(np.nansum(grid.values))
     if _pixel_area_m2(grid) * FINER <= float(np.mean(cell_areas(ids[:1000]))):
         r, c = np.nonzero(np.nan_to_num(grid.values) > 0)
-        x, y = grid.transform * (c + 0.5, r + 0.5)
+        t = grid.transform
+        x = t.c + t.a * (c + 0.5) + t.b * (r + 0.5)  # pixel centres through the affine
+        y = t.f + t.d * (c + 0.5) + t.e * (r + 0.5)
         lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(
             np.asarray(x, float), np.asarray(y, float))
         mass, out, _ = _binned(ids, points_to_cells(np.asarray(lon), np.asarray(lat)),
@@ -186,6 +193,9 @@ def _exact_fractions(ids: np.ndarray, grid: RasterGrid, total: float) -> tuple[n
     from exactextract.raster import NumPyRasterSource
 
     t, (h, w) = grid.transform, grid.values.shape
+    if t.b or t.d:
+        raise TableError("a rotated raster coarser than a cell cannot be read: warp it "
+                         "north-up first (gdalwarp)")
     xmin, ymax = t.c, t.f
     xmax, ymin = t.c + t.a * w, t.f + t.e * h
     hexes = gpd.GeoDataFrame({"i": np.arange(len(ids))}, geometry=cell_polygons(ids),
@@ -227,7 +237,7 @@ def place(source: DemandSource, ids: np.ndarray, codes: np.ndarray, live: np.nda
     wanted = district_codes_of(source, districts)
     mass, out = spread_districts(codes, cell_areas(ids), live, wanted, source.counts)
     out_rows = [rows[i] for i in np.flatnonzero(out > 0)]
-    return Placement({segment: mass}, float(out.sum()), total,
+    return Placement({segment: mass}, float(out.sum()), float(mass.sum() + out.sum()),
                      "by live demand in the district, by area where none", out_rows)
 
 

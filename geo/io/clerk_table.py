@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,18 +49,31 @@ def decode(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def _header_index(rows: list[list[str]]) -> int:
+@dataclass(frozen=True)
+class Headers:
+    """What a header row looks like: which cells are known column names, and what to say when
+    no row has two of them."""
+
+    field: Callable[[object], str | None] = header_field
+    expected: str = "名称, 地址, 经度, 纬度 (or name, address, lng, lat)"
+
+
+STATION_HEADERS = Headers()
+
+
+def _header_index(rows: list[list[str]], headers: Headers) -> int:
     """The first row (of the first few) in which at least two cells are known headers."""
     for i, row in enumerate(rows[:MAX_HEADER_SEARCH]):
-        if sum(header_field(c) is not None for c in row if str(c).strip()) >= 2:
+        if sum(headers.field(c) is not None for c in row if str(c).strip()) >= 2:
             return i
-    raise TableError("no header row found: expected column names such as 名称, 地址, 经度, "
-                     "纬度 (or name, address, lng, lat) in one of the first rows")
+    raise TableError(f"no header row found: expected column names such as {headers.expected} "
+                     "in one of the first rows")
 
 
-def _frame(rows: list[list[str]], sheet: str) -> tuple[pd.DataFrame, list[int], list[str]]:
+def _frame(rows: list[list[str]], sheet: str, headers: Headers
+           ) -> tuple[pd.DataFrame, list[int], list[str]]:
     """Rows below the header as text, blank rows dropped, with Excel row numbers."""
-    h = _header_index(rows)
+    h = _header_index(rows, headers)
     header = [str(c).strip() or f"column {j + 1}" for j, c in enumerate(rows[h])]
     data, numbers = [], []
     for i, row in enumerate(rows[h + 1:], start=h + 2):
@@ -81,7 +95,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def read_csv(path: Path) -> RawTable:
+def read_csv(path: Path, headers: Headers = STATION_HEADERS) -> RawTable:
     """A CSV (or TSV) in UTF-8 or GBK, delimiter sniffed."""
     text, enc = decode(path.read_bytes())
     try:
@@ -89,11 +103,12 @@ def read_csv(path: Path) -> RawTable:
     except csv.Error:
         dialect = csv.excel
     rows = list(csv.reader(io.StringIO(text), dialect))
-    frame, numbers, sheets = _frame(rows, "")
+    frame, numbers, sheets = _frame(rows, "", headers)
     return RawTable(frame, numbers, sheets, path.name, enc)
 
 
-def read_spreadsheet(path: Path, sheet: str | None = None) -> RawTable:
+def read_spreadsheet(path: Path, sheet: str | None = None,
+                     headers: Headers = STATION_HEADERS) -> RawTable:
     """One named sheet, or every sheet that has a header row (types may sit on separate sheets)."""
     from python_calamine import CalamineWorkbook
 
@@ -110,7 +125,7 @@ def read_spreadsheet(path: Path, sheet: str | None = None) -> RawTable:
         if not any(any(str(c).strip() for c in r) for r in rows):
             continue
         try:
-            f, n, s = _frame(rows, name)
+            f, n, s = _frame(rows, name, headers)
         except TableError:
             if sheet:
                 raise
@@ -120,7 +135,7 @@ def read_spreadsheet(path: Path, sheet: str | None = None) -> RawTable:
         numbers += n
         sheets += s
     if not frames:
-        raise TableError("no sheet with a header row such as 名称, 经度, 纬度")
+        raise TableError(f"no sheet with a header row such as {headers.expected}")
     frame = pd.concat(frames, ignore_index=True).fillna("").astype(object)
     return RawTable(frame, numbers, sheets, path.name, None, notes)
 
@@ -140,16 +155,17 @@ def read_geo(path: Path) -> RawTable:
     return RawTable(frame, list(range(1, len(frame) + 1)), ["feature"] * len(frame), path.name)
 
 
-def read_table(path: str | Path, sheet: str | None = None) -> RawTable:
+def read_table(path: str | Path, sheet: str | None = None,
+               headers: Headers = STATION_HEADERS) -> RawTable:
     """Any supported list, by its extension."""
     path = Path(path)
     if not path.is_file():
         raise TableError(f"{path}: file not found")
     suffix = path.suffix.lower()
     if suffix in TEXT:
-        return read_csv(path)
+        return read_csv(path, headers)
     if suffix in SPREADSHEET:
-        return read_spreadsheet(path, sheet)
+        return read_spreadsheet(path, sheet, headers)
     if suffix in GEO:
         from geo.errors import StationFileError
 

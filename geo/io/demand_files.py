@@ -20,13 +20,23 @@ import pandas as pd
 from geo.coords import check_crs, geometries_to_wgs84, to_wgs84
 from geo.errors import DemandFileError, TableError
 from geo.io.clerk_import import RowProblems, table_coordinates
-from geo.io.clerk_table import GEO, RawTable, read_table
+from geo.io.clerk_table import GEO, Headers, RawTable, read_table
 from geo.io.clerk_words import demand_field
 from geo.schema import SEGMENTS
 
 RASTER = (".tif", ".tiff")
 KINDS = ("points", "h3", "polygons", "raster", "districts")
 MAX_PROBLEMS = 200  # a report lists at most this many bad rows
+
+
+def demand_header(header: object) -> str | None:
+    """A demand file's field for a header: h3, count, lon/lat/coords, district, a segment."""
+    name = str(header).strip().lower()
+    return name if name in SEGMENTS else demand_field(header)
+
+
+DEMAND_HEADERS = Headers(demand_header, "经度, 纬度, 人数 / h3, count / 区, 人数 (lng, lat, "
+                                        "count; h3, outdoor; district, count)")
 
 
 @dataclass
@@ -89,7 +99,8 @@ def read_demand(path: str | Path, *, crs: str = "wgs84", count: str | None = Non
         return read_raster(path)
     if suffix in GEO:
         return read_features(path, crs, count)
-    return read_demand_table(read_table(path, sheet), path, crs, count, mapping or {})
+    return read_demand_table(read_table(path, sheet, DEMAND_HEADERS), path, crs, count,
+                             mapping or {})
 
 
 def _counts(text: pd.Series, rows: list[int], column: str, problems: list[dict],
@@ -169,6 +180,7 @@ def read_demand_table(t: RawTable, path: Path, crs: str, count: str | None,
 def _h3_table(t: RawTable, cols: dict, problems: list[dict], base: dict) -> DemandSource:
     """Cells as hex strings or integers, with a count or one column per segment."""
     import h3
+    import h3.api.basic_int as h3_int
 
     f = t.frame
     text = f[cols["h3"]].astype(str).str.strip()
@@ -176,7 +188,7 @@ def _h3_table(t: RawTable, cols: dict, problems: list[dict], base: dict) -> Dema
     for i, v in enumerate(text):  # per row, so a bad cell names its row
         try:
             cell = int(v) if v.isdigit() else h3.str_to_int(v)
-            if not h3.is_valid_cell(cell) or h3.get_resolution(cell) != 9:
+            if not h3_int.is_valid_cell(cell) or h3_int.get_resolution(cell) != 9:
                 raise ValueError(v)
             ids[i] = cell
         except (ValueError, OverflowError, TypeError):
