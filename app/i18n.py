@@ -107,6 +107,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "check_file": "名单文件（最大 10 MB）", "check_type_file": "按文件中的“类型”列",
         "check_crs": "坐标系", "check_run": "核对", "check_template": "下载名单模板（Excel）",
         "check_ok": "可以导入：{n} 个站点", "check_bad": "{e} 个错误、{w} 个提醒：请修改后再导入",
+        "check_kind": "文件内容", "check_kind_stations": "站点名单",
+        "check_kind_demand": "职工分布", "check_segment": "职工类别",
+        "check_demand_ok": "可以导入：读取 {read} 人，落入网格 {placed} 人，陆域之外 {outside} 人"
+                           "（{method}）",
         "check_warn": "{w} 个提醒", "col_level": "级别", "col_sheet": "工作表", "col_row": "行",
         "col_column": "列", "col_value": "值", "col_reason": "原因", "col_hint": "建议",
         "level_error": "错误", "level_warning": "提醒", "level_info": "说明",
@@ -260,6 +264,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "check_template": "Download the list template (Excel)",
         "check_ok": "Ready to import: {n} stations",
         "check_bad": "{e} errors, {w} warnings: fix them, then import",
+        "check_kind": "The file holds", "check_kind_stations": "a station list",
+        "check_kind_demand": "worker demand", "check_segment": "Workers",
+        "check_demand_ok": "Ready to import: {read} workers read, {placed} placed in cells, "
+                           "{outside} outside the land ({method})",
         "check_warn": "{w} warnings", "col_level": "Level", "col_sheet": "Sheet",
         "col_row": "Row", "col_column": "Column", "col_value": "Value", "col_reason": "Reason",
         "col_hint": "Hint", "level_error": "error", "level_warning": "warning",

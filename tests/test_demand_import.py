@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import shutil
 from collections import Counter
@@ -342,3 +343,30 @@ def test_answers_name_the_demand_source_and_the_sample_parts(tmp_path, dataset, 
                                                                                "demand"]
     page = client.get("/planner?lang=en").get_data(as_text=True)
     assert "the worker counts are imported" in page
+
+
+def test_validate_takes_demand_files_reports_and_writes_nothing(tmp_path, tables, client):
+    from rasterio.transform import from_origin
+
+    _, demand = tables
+    cells = some_cells(demand, 4, seed=8)
+    body = pd.DataFrame({"h3": cells, "人数": [5, 6, 7, 8]}).to_csv(index=False).encode()
+    before = tree_digest(DATA)
+    ok = client.post("/api/validate", data={"kind": "demand", "segment": "office",
+                                            "file": (io.BytesIO(body), "grid.csv")}).get_json()
+    assert ok["ok"] and ok["kind"] == "demand" and ok["rows"] == 4
+    assert (ok["demand"]["total_read"], ok["demand"]["total_placed"]) == (26, 26)
+    bad = "区,人数\n杨浦区,-4\n".encode()
+    res = client.post("/api/validate", data={"kind": "demand",
+                                             "file": (io.BytesIO(bad), "d.csv")}).get_json()
+    assert not res["ok"] and res["problems"][0]["row"] == 2
+    assert "negative" in res["problems"][0]["reason"]
+    tif = tmp_path / "p.tif"
+    write_raster(tif, np.full((10, 10), 2.0), from_origin(121.40, 31.25, 0.0005, 0.0005),
+                 "EPSG:4326")
+    r = client.post("/api/validate", data={"kind": "demand",
+                                           "file": (io.BytesIO(tif.read_bytes()), "p.tif")})
+    assert r.status_code == 200 and r.get_json()["demand"]["total_read"] == 200
+    stations_only = client.post("/api/validate", data={"file": (io.BytesIO(b"x"), "p.tif")})
+    assert stations_only.status_code == 400 and stations_only.get_json()["param"] == "file"
+    assert tree_digest(DATA) == before

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, url_for
 
 from app.api.stations import FIELDS_PATTERN
+from app.api.validate import KINDS
 from app.i18n import LANGS
 from app.state import current_atlas
 from geo.analysis.access import DECAYS, MAX_PER_SEAT_RANGE
+from geo.analysis.demand_spread import MODES, WEIGHTS
 from geo.analysis.plan import K_DEFAULT as PLAN_K_DEFAULT
 from geo.analysis.plan import K_MAX as PLAN_K_MAX
 from geo.analysis.zones import DEFAULT_MIN_DENSITY, GROUPS
@@ -27,7 +29,7 @@ from geo.questions import (
 )
 from geo.reports.db import REPORT_KINDS
 from geo.reports.parse import DAYS_MAX, DEVICE_PATTERN, NOTE_MAX
-from geo.schema import AMENITIES, STATION_TYPES, by_type
+from geo.schema import AMENITIES, SEGMENTS, STATION_TYPES, by_type
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -250,7 +252,11 @@ PACK_OUT = {"type": "object", "required": ["start", "days", "sample", "crs", "ho
                            "stations": {"type": "object", "required": ["id", "lon", "lat"],
                                         "additionalProperties": {"type": "array"}}}}
 VALIDATE_OUT = {"type": "object", "required": ["ok", "rows", "errors", "warnings", "problems"],
-                "properties": {"ok": {"type": "boolean"}, "rows": INT, "errors": INT,
+                "properties": {"ok": {"type": "boolean"}, "rows": _n(INT), "errors": INT,
+                               "kind": {"type": "string", "enum": list(KINDS)},
+                               "demand": {"type": "object", "description": "kind=demand: "
+                                          "totals read, placed and outside, the method, and "
+                                          "each district before and after"},
                                "warnings": INT, "stations": {"type": "object"},
                                "problems": {"type": "array", "items": {
                                    "type": "object", "required": ["level", "row", "reason"],
@@ -460,17 +466,23 @@ def document() -> dict:
                 "responses": {"200": _ok(SCENARIO_OUT), "400": ERROR, "413": ERROR}}},
             "/api/validate": {"post": {
                 "summary": "Check a station list (CSV, XLSX, GeoJSON) as `stations import` "
-                           "would; writes nothing",
+                           "would, or a demand file (kind=demand, also GeoTIFF) as `stations "
+                           "demand import --dry-run` would; writes nothing",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {
                     "schema": {"type": "object", "required": ["file"], "properties": {
                         "file": {"type": "string", "format": "binary",
                                  "description": "At most 10 MB."},
+                        "kind": {"type": "string", "enum": list(KINDS),
+                                 "default": "stations"},
                         "type": {"type": "string", "enum": list(STATION_TYPES)},
-                        "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
+                        "segment": {"type": "string", "enum": list(SEGMENTS)},
+                        "mode": {"type": "string", "enum": list(MODES)},
+                        "weight_by": {"type": "string", "enum": list(WEIGHTS)},
+                        "count": {"type": "string"},
+                        "crs": {"type": "string", "enum": list(CRS_NAMES)},
                         "lang": {"type": "string", "enum": list(LANGS)},
                         "sheet": {"type": "string"},
-                        "out_crs": {"type": "string",
-                                    "enum": ["wgs84", "gcj02", "bd09"]}}}}}},
+                        "out_crs": {"type": "string", "enum": list(CRS_NAMES)}}}}}},
                 "responses": {"200": _ok(VALIDATE_OUT), "400": ERROR, "413": ERROR}}},
             "/api/access": _get("Station load (2SFCA / E2SFCA)", [
                 TYPE, THRESHOLD, AT, AMENITY,

@@ -13,27 +13,34 @@ from flask import Blueprint, jsonify, request
 
 from app.i18n import DEFAULT_LANG, LANGS
 from app.state import current_atlas
+from geo.analysis.demand_spread import MODES, WEIGHTS, import_demand
 from geo.coords import from_wgs84
-from geo.errors import QueryError, TableError
+from geo.errors import DemandFileError, QueryError, TableError
 from geo.io.clerk_import import import_table
 from geo.io.clerk_table import GEO, SPREADSHEET, TEXT, read_table
+from geo.io.demand_files import RASTER, read_demand
 from geo.questions import parse_choice, parse_crs
-from geo.schema import STATION_TYPES
+from geo.schema import SEGMENTS, STATION_TYPES
 
 bp = Blueprint("validate_api", __name__, url_prefix="/api")
 MAX_UPLOAD_MB = 10
 SUFFIXES = (*TEXT, *SPREADSHEET, *GEO)
+KINDS = ("stations", "demand")
 
 
 @bp.post("/validate")
 def validate():
-    """The import report for an uploaded list: problems by Excel row, counts, points."""
+    """The import report for an uploaded list or demand file; nothing is written."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise QueryError("file", "upload the list as the multipart field 'file'")
+    kind = parse_choice("kind", request.form.get("kind"), KINDS) or "stations"
     suffix = Path(upload.filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise QueryError("file", f"use a {', '.join(SUFFIXES)} file, got {upload.filename!r}")
+    allowed = (*SUFFIXES, *RASTER) if kind == "demand" else SUFFIXES
+    if suffix not in allowed:
+        raise QueryError("file", f"use a {', '.join(allowed)} file, got {upload.filename!r}")
+    if kind == "demand":
+        return jsonify(_demand(upload, suffix))
     type_ = parse_choice("type", request.form.get("type"), STATION_TYPES)
     crs = parse_crs("crs", request.form.get("crs"))
     lang = parse_choice("lang", request.form.get("lang"), LANGS) or DEFAULT_LANG
@@ -61,3 +68,34 @@ def validate():
                     "warnings": len(result.warnings),
                     "problems": [p.as_dict(lang) for p in result.problems],
                     "points": points, "crs": crs, "file": upload.filename})
+
+
+def _demand(upload, suffix: str) -> dict:
+    """What `stations demand import --dry-run` would report for the upload."""
+    segment = parse_choice("segment", request.form.get("segment"), SEGMENTS) or "outdoor"
+    mode = parse_choice("mode", request.form.get("mode"), MODES) or "replace"
+    weight_by = parse_choice("weight_by", request.form.get("weight_by"), WEIGHTS) or "area"
+    crs = parse_crs("crs", request.form.get("crs"))
+    count = (request.form.get("count") or "").strip() or None
+    sheet = (request.form.get("sheet") or "").strip() or None
+    atlas = current_atlas()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        upload.save(path)
+        try:
+            source = read_demand(path, crs=crs, count=count, sheet=sheet)
+            source.name = upload.filename
+            result = import_demand(source, atlas.demand, atlas.districts, segment, mode,
+                                   weight_by, atlas.demand_sources)
+        except DemandFileError as exc:
+            problems = [{"level": "error", "sheet": p.get("sheet", ""), "row": p.get("row"),
+                         "column": p.get("column", ""), "value": p.get("value", ""),
+                         "reason": p["reason"], "hint": "", "code": "demand"}
+                        for p in exc.problems]
+            return {"ok": False, "kind": "demand", "rows": None, "errors": len(problems),
+                    "warnings": 0, "problems": problems, "file": upload.filename}
+        except TableError as exc:
+            raise QueryError("file", str(exc).replace(str(path), upload.filename)) from None
+    rows = len(source.rows) if source.rows else int(source.grid.values.size)
+    return {"ok": True, "kind": "demand", "rows": rows, "errors": 0, "warnings": 0,
+            "problems": [], "demand": result.report, "file": upload.filename}

@@ -12,7 +12,7 @@ import pandas as pd
 from app.cli.data import _mapping, default_lang, write_table
 from app.cli.group import cli, format_table
 from app.i18n import LANGS
-from geo.analysis.demand_spread import WEIGHTS, DemandImport, import_demand
+from geo.analysis.demand_spread import MODES, WEIGHTS, DemandImport, import_demand
 from geo.coords import CRS_NAMES
 from geo.errors import DemandFileError
 from geo.io.datasets import data_paths, demand_sources, load_tables, write_demand_version
@@ -79,7 +79,7 @@ def demand() -> None:
               help="The count column (default: 人数/数量/count/workers…; points: 1 per row).")
 @click.option("--crs", type=click.Choice(CRS_NAMES), default="wgs84", show_default=True,
               help="Datum of the file's coordinates.")
-@click.option("--mode", type=click.Choice(["replace", "add"]), default="replace",
+@click.option("--mode", type=click.Choice(MODES), default="replace",
               show_default=True, help="replace: the segment becomes the file's counts "
               "everywhere (cells not in it become 0); add: added to the live counts.")
 @click.option("--weight-by", type=click.Choice(WEIGHTS), default="area", show_default=True,

@@ -23,6 +23,7 @@ from app.state import current_atlas
 from geo.analysis.coverage import REFERENCE_MONDAY
 from geo.analysis.plan import K_MAX as PLAN_K_MAX
 from geo.analysis.zones import DEFAULT_MIN_DENSITY
+from geo.coords import CRS_NAMES
 from geo.finder.answer import EBIKE_KMH, FAR_M, WALK_KMH
 from geo.hours import utc_offset_min
 from geo.index.nearest import K_DEFAULT
@@ -30,7 +31,7 @@ from geo.navigation import link_constants
 from geo.questions import DEFAULT_THRESHOLDS_M, K_MAX, THRESHOLD_RANGE_M
 from geo.reports.db import REPORT_KINDS
 from geo.reports.parse import NOTE_MAX
-from geo.schema import AMENITIES, SERVES, STATION_TYPES
+from geo.schema import AMENITIES, SEGMENTS, SERVES, STATION_TYPES
 
 bp = Blueprint("pages", __name__)
 # The finder's scripts in load order: the template loads them, the service worker caches them
@@ -164,7 +165,7 @@ def check():
            "max_mb": current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
            "api": {"validate": url_for("validate_api.validate")}}
     return render_template("check.html", page="check", map=parts, cfg=cfg,
-                           **common(lang, tiles))
+                           segments=SEGMENTS, crs_names=CRS_NAMES, **common(lang, tiles))
 
 
 @bp.get("/template.xlsx")

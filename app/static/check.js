@@ -19,13 +19,19 @@
       body.append(tr);
     });
     $("c-report").hidden = report.problems.length === 0;
-    const n = Object.values(report.stations).reduce((a, b) => a + b, 0);
+    const n = Object.values(report.stations || {}).reduce((a, b) => a + b, 0);
+    const d = report.demand;
+    const num = (v) => v.toLocaleString(cfg.lang === "zh" ? "zh-CN" : "en");
+    const okText = d
+      ? fmt(t.check_demand_ok, { read: num(d.total_read), placed: num(d.total_placed),
+        outside: num(d.outside), method: d.method })
+      : fmt(t.check_ok, { n });
     $("c-status").replaceChildren(el("p", report.ok ? "ok" : "bad", report.ok
-      ? fmt(t.check_ok, { n }) + (report.warnings ? " · " + fmt(t.check_warn, { w: report.warnings }) : "")
+      ? okText + (report.warnings ? " · " + fmt(t.check_warn, { w: report.warnings }) : "")
       : fmt(t.check_bad, { e: report.errors, w: report.warnings })));
     points.clearLayers();
     const ll = [];
-    report.points.forEach((p) => {
+    (report.points || []).forEach((p) => {
       const m = L.circleMarker([p.y, p.x], { radius: p.error ? 7 : 5, weight: 2,
         color: p.error ? "#c92a2a" : "#fff", fillColor: p.error ? "#fff" : "#1b4965",
         fillOpacity: 0.9 });
@@ -36,6 +42,12 @@
     if (ll.length) map.fitBounds(ll, { padding: [20, 20], maxZoom: 15 });
     document.body.dataset.checked = String(report.problems.length);
   }
+
+  $("c-kind").addEventListener("change", () => {
+    const demand = $("c-kind").value === "demand";
+    $("c-segment-field").hidden = !demand;
+    $("c-type-field").hidden = demand;
+  });
 
   $("check-form").addEventListener("submit", async (e) => {
     e.preventDefault();

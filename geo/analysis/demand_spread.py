@@ -26,7 +26,8 @@ from geo.io.districts import match_district
 RES = 9
 EQUAL_AREA = "EPSG:6933"  # areas for the shares: equal-area, so ratios are true ratios
 FINER = 5  # pixel centres when a cell holds at least this many pixels (by area)
-WEIGHTS = ("area", "live")
+WEIGHTS = ("area", "live")  # --weight-by: polygons spread by area, or by live demand
+MODES = ("replace", "add")  # --mode: the segment becomes the file's counts, or gains them
 
 
 @dataclass

@@ -263,8 +263,8 @@ def read_raster(path: Path, band: int = 1) -> DemandSource:
                          "(e.g. gdal_edit.py -a_srs EPSG:4326)")
     bad = np.argwhere(values < 0)
     if len(bad):
-        problems = [{"row": f"band {band}, pixel window row {r} col {c} (1x1)",
-                     "column": f"band {band}", "value": repr(float(values[r, c])),
+        problems = [{"row": None, "sheet": f"band {band}",
+                     "column": f"pixel window ({r}, {c}, 1x1)", "value": repr(float(values[r, c])),
                      "reason": f"pixel ({r}, {c}) of band {band} is negative: "
                                f"{float(values[r, c])!r}"} for r, c in bad[:MAX_PROBLEMS]]
         raise DemandFileError(str(path), problems)
