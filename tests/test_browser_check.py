@@ -50,3 +50,25 @@ def test_an_eleven_megabyte_upload_is_refused_clearly(live_server, page_factory,
     assert resp.value.status == 413
     w.page.wait_for_function("document.body.dataset.checked === 'error'")
     assert "超过 10 MB" in w.page.inner_text("#c-status")
+
+
+def test_a_demand_file_is_checked_with_its_totals_in_the_page_language(live_server,
+                                                                       page_factory, tmp_path):
+    src = tmp_path / "districts.csv"
+    src.write_text("区,户外职工数\n杨浦区,1200\nMinhang,3400\n", encoding="utf-8")
+    base = live_server()
+    w = page_factory(width=360, height=740)
+    w.page.goto(base + "/check?lang=zh")
+    w.page.wait_for_function("document.body.dataset.ready === '1'")
+    assert w.page.is_hidden("#c-segment-field")
+    w.page.select_option("#c-kind", "demand")
+    assert w.page.is_visible("#c-segment-field") and w.page.is_hidden("#c-type-field")
+    w.page.set_input_files("#c-file", str(src))
+    with w.page.expect_response(lambda r: "/api/validate" in r.url) as resp:
+        w.page.click("#c-run")
+    report = resp.value.json()
+    w.page.wait_for_function("document.body.dataset.checked !== undefined")
+    assert report["ok"] and report["demand"]["total_placed"] == 4600
+    status = w.page.inner_text("#c-status")
+    assert "可以导入" in status and "4,600" in status and "落入网格 4,600 人" in status
+    assert w.problems == []

@@ -370,3 +370,28 @@ def test_validate_takes_demand_files_reports_and_writes_nothing(tmp_path, tables
     stations_only = client.post("/api/validate", data={"file": (io.BytesIO(b"x"), "p.tif")})
     assert stations_only.status_code == 400 and stations_only.get_json()["param"] == "file"
     assert tree_digest(DATA) == before
+
+
+def test_a_station_import_after_a_demand_import_keeps_the_demand_and_rollback_restores(
+        tmp_path, dataset, tables):
+    from geo.atlas import Atlas
+
+    _, demand = tables
+    path = tmp_path / "grid.csv"
+    pd.DataFrame({"h3": some_cells(demand, 2), "count": [40, 2]}).to_csv(path, index=False)
+    assert run("demand", "import", str(path), "--dataset", str(dataset)).exit_code == 0
+    first = json.loads(run("datasets", "--dataset", str(dataset), "--json").output)[0]
+    stations = tmp_path / "stations.geojson"
+    doc = json.loads((dataset / "stations.geojson").read_text("utf-8"))
+    everyone = len(doc["features"])
+    doc["features"] = doc["features"][:30]
+    stations.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    res = run("import", str(stations), "--dataset", str(dataset))
+    assert res.exit_code == 0, res.output
+    atlas = Atlas.load(dataset)
+    assert len(atlas.stations) == 30 and atlas.demand["outdoor"].sum() == 42
+    assert atlas.demand_sources["outdoor"] == "grid.csv"
+    assert run("datasets", "--dataset", str(dataset), "--use", first["version"]).exit_code == 0
+    back = Atlas.load(dataset)
+    assert len(back.stations) == everyone == first["stations"]
+    assert back.demand["outdoor"].sum() == 42
