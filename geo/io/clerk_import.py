@@ -172,8 +172,10 @@ def table_coordinates(t: RawTable, cols: dict, r: RowProblems) -> tuple[np.ndarr
     lat_txt = f[cols["lat"]].astype(str).str.strip() if "lat" in cols else blank
     pair_txt = f[cols["coords"]].astype(str).str.strip() if "coords" in cols else blank
     lon, lat = _floats(lon_txt).copy(), _floats(lat_txt).copy()
-    for i in range(n):
-        if not lon_txt.iat[i] and not lat_txt.iat[i] and pair_txt.iat[i]:
+    use_pair = ((lon_txt == "") & (lat_txt == "") & (pair_txt != "")).to_numpy()
+    unread = ~(np.isfinite(lon) & np.isfinite(lat))
+    for i in np.flatnonzero(use_pair | unread):  # only rows that need a look, in row order
+        if use_pair[i]:
             nums = re.findall(r"-?\d+(?:\.\d+)?", pair_txt.iat[i])
             if len(nums) != 2:
                 r.add("error", "not_pair", i, cols["coords"], pair_txt.iat[i])
