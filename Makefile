@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/writes.py
+	$(BIN)/python bench/demand.py
 	$(BIN)/python bench/national.py
 
 clean:
