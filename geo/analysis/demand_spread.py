@@ -19,7 +19,7 @@ import shapely
 from pyproj import Transformer
 
 from geo.errors import DemandFileError, TableError
-from geo.index.cells import cell_areas, cell_polygons
+from geo.index.cells import cell_areas, cell_centres, cell_polygons
 from geo.io.demand_files import DemandSource, RasterGrid
 from geo.io.districts import match_district
 
@@ -96,6 +96,14 @@ def _binned(ids: np.ndarray, cells: np.ndarray, values: np.ndarray, rows: list
     return mass, float(values[~inside].sum()), out_rows
 
 
+def cells_near(ids: np.ndarray, bounds) -> np.ndarray:
+    """Cells whose centre lies within a cell's reach of a lon/lat box: the only ones whose
+    hexagons need building (a res-9 hexagon's corners are < 0.003 degrees from its centre)."""
+    lon, lat = cell_centres(ids)
+    w, s, e, n = np.asarray(bounds, float) + np.array([-1, -1, 1, 1]) * 0.005
+    return np.flatnonzero((lon >= w) & (lon <= e) & (lat >= s) & (lat <= n))
+
+
 def _projected(geoms: np.ndarray) -> np.ndarray:
     """WGS-84 geometries in the equal-area CRS."""
     return np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(EQUAL_AREA).array)
@@ -109,19 +117,22 @@ def spread_polygons(ids: np.ndarray, geoms: np.ndarray, values: np.ndarray,
     part of it on the cells goes in proportion to live x (shared area / cell area) instead,
     by area where the polygon holds no live demand.
     """
-    hexes = cell_polygons(ids)
-    tree = shapely.STRtree(hexes)
-    ip, ic = tree.query(geoms, predicate="intersects")
-    poly_ea, hex_ea = _projected(geoms), _projected(hexes[np.unique(ic)])
-    hex_lookup = np.full(len(ids), -1)
-    hex_lookup[np.unique(ic)] = np.arange(len(hex_ea))
-    shared = shapely.area(shapely.intersection(poly_ea[ip], hex_ea[hex_lookup[ic]]))
+    near = cells_near(ids, shapely.total_bounds(geoms))
+    hexes = cell_polygons(ids[near])
+    ip, ic_near = shapely.STRtree(hexes).query(geoms, predicate="intersects")
+    ic = near[ic_near]
+    used = np.unique(ic_near)
+    poly_ea, used_ea = _projected(geoms), _projected(hexes[used])
+    lookup = np.full(len(hexes), -1)
+    lookup[used] = np.arange(len(used))
+    hex_ea = used_ea[lookup[ic_near]]  # the projected hexagon of each pair
+    shared = shapely.area(shapely.intersection(poly_ea[ip], hex_ea))
     poly_area = shapely.area(poly_ea)
     share = shared / poly_area[ip]
     inside = np.bincount(ip, weights=share, minlength=len(geoms))
     weight = share.copy()
     if live is not None:
-        dens = live[ic] * shared / shapely.area(hex_ea[hex_lookup[ic]])
+        dens = live[ic] * shared / shapely.area(hex_ea)
         total = np.bincount(ip, weights=dens, minlength=len(geoms))
         use = total[ip] > 0
         weight[use] = inside[ip][use] * dens[use] / total[ip][use]
@@ -199,7 +210,10 @@ def _exact_fractions(ids: np.ndarray, grid: RasterGrid, total: float) -> tuple[n
                          "north-up first (gdalwarp)")
     xmin, ymax = t.c, t.f
     xmax, ymin = t.c + t.a * w, t.f + t.e * h
-    hexes = gpd.GeoDataFrame({"i": np.arange(len(ids))}, geometry=cell_polygons(ids),
+    box = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform_bounds(
+        xmin, ymin, xmax, ymax, densify_pts=21)
+    near = cells_near(ids, box)
+    hexes = gpd.GeoDataFrame({"i": near}, geometry=cell_polygons(ids[near]),
                              crs="EPSG:4326").to_crs(grid.crs)
     hexes = hexes[hexes.intersects(shapely.box(xmin, ymin, xmax, ymax))]
     mass = np.zeros(len(ids))
