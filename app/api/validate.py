@@ -7,6 +7,8 @@ Nothing is written: the upload goes to a temporary file, is read and checked exa
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Blueprint, jsonify, request
@@ -28,6 +30,19 @@ SUFFIXES = (*TEXT, *SPREADSHEET, *GEO)
 KINDS = ("stations", "demand")
 
 
+@contextmanager
+def saved(upload, suffix: str) -> Iterator[Path]:
+    """The upload in a temporary file, deleted after; a file that cannot be read as a table is
+    a 400 naming the upload (not the temporary path)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        upload.save(path)
+        try:
+            yield path
+        except TableError as exc:
+            raise QueryError("file", str(exc).replace(str(path), upload.filename)) from None
+
+
 @bp.post("/validate")
 def validate():
     """The import report for an uploaded list or demand file; nothing is written."""
@@ -47,14 +62,8 @@ def validate():
     out_crs = parse_crs("out_crs", request.form.get("out_crs"))
     sheet = (request.form.get("sheet") or "").strip() or None
     atlas = current_atlas()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        upload.save(path)
-        try:
-            table = read_table(path, sheet)
-        except TableError as exc:
-            raise QueryError("file", str(exc).replace(str(path), upload.filename)) from None
-        result = import_table(table, atlas.districts, type_=type_, crs=crs,
+    with saved(upload, suffix) as path:
+        result = import_table(read_table(path, sheet), atlas.districts, type_=type_, crs=crs,
                               source=upload.filename)
     bad_rows = {(p.sheet, p.row) for p in result.errors}
     points = []
@@ -79,9 +88,7 @@ def _demand(upload, suffix: str) -> dict:
     count = (request.form.get("count") or "").strip() or None
     sheet = (request.form.get("sheet") or "").strip() or None
     atlas = current_atlas()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        upload.save(path)
+    with saved(upload, suffix) as path:
         try:
             source = read_demand(path, crs=crs, count=count, sheet=sheet)
             source.name = upload.filename
@@ -94,8 +101,6 @@ def _demand(upload, suffix: str) -> dict:
                         for p in exc.problems]
             return {"ok": False, "kind": "demand", "rows": None, "errors": len(problems),
                     "warnings": 0, "problems": problems, "file": upload.filename}
-        except TableError as exc:
-            raise QueryError("file", str(exc).replace(str(path), upload.filename)) from None
     rows = len(source.rows) if source.rows else int(source.grid.values.size)
     return {"ok": True, "kind": "demand", "rows": rows, "errors": 0, "warnings": 0,
             "problems": [], "demand": result.report, "file": upload.filename}
