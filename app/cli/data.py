@@ -60,7 +60,7 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         raise click.UsageError(f"{path.name}: use a .csv or .xlsx file")
 
 
-def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+def column_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     """--map 列名=field pairs."""
     out = {}
     for pair in pairs:
@@ -79,7 +79,7 @@ def check_file(path: str, type_: str | None, crs: str, sheet: str | None,
     table = read_table(path, sheet)
     districts = load_districts(DEFAULT_DATA_DIR / "districts.geojson")
     return import_table(table, districts, type_=type_, crs=check_crs(crs),
-                        mapping=_mapping(mapping), dedupe=dedupe, source=Path(path).name)
+                        mapping=column_mapping(mapping), dedupe=dedupe, source=Path(path).name)
 
 
 def print_report(result: ImportResult, lang: str, report: str | None) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from app.cli.data import _mapping, default_lang, write_table
+from app.cli.data import column_mapping, default_lang, write_table
 from app.cli.group import cli, format_table
 from app.i18n import LANGS
 from geo.analysis.demand_spread import MODES, WEIGHTS, DemandImport, import_demand
@@ -105,7 +105,7 @@ def import_demand_cmd(ctx: click.Context, path: str, dataset: str | None, segmen
         raise click.UsageError("--dataset DIR is required (or --data / STATIONS_DATA)")
     try:
         source = read_demand(path, crs=crs, count=count, sheet=sheet,
-                             mapping=_mapping(mapping))
+                             mapping=column_mapping(mapping))
     except DemandFileError as exc:
         print_problems(exc, lang, report)
         raise
