@@ -51,6 +51,13 @@ class Atlas:
                  *(["demand"] if any(self.demand_sources[s] == "sample" for s in segs)
                    else [])])
 
+    def provenance(self, station_type: str) -> dict:
+        """What every answer about a station type says of its data: whether any of it is
+        sample (`sample`), which parts (`sample_parts`) and where the workers came from."""
+        parts = self.sample_parts(station_type)
+        return {"sample": bool(parts), "sample_parts": parts,
+                "demand_source": self.demand_source(station_type)}
+
     def add_network(self, path: str | Path, mode: str = "walk") -> None:
         """Load a street graph for a mode (walk or bike) from a local file."""
         from geo.index.network import StreetNetwork
@@ -109,7 +116,7 @@ class Atlas:
 
     @cached_property
     def version(self) -> str:
-        """A short hash of the station list and districts: cache keys and versioned URLs."""
+        """A short hash of the stations, districts and demand: cache keys and versioned URLs."""
         h = hashlib.sha1(self.stations.drop(columns="geometry").to_json().encode())
         h.update(self.districts.drop(columns="geometry").to_json().encode())
         h.update(pd.util.hash_pandas_object(self.demand, index=False).to_numpy().tobytes())

@@ -146,3 +146,10 @@ def test_the_documented_time_pattern_is_exactly_the_calendar():
                 assert bool(pattern.match(text)) == real, text
                 if real:
                     assert parse_time("at", text) is not None
+
+
+def test_every_worker_segment_names_its_column_in_a_demand_file():
+    from geo.io.clerk_words import demand_field
+    from geo.schema import SEGMENTS
+
+    assert [demand_field(s.upper() + " ") for s in SEGMENTS] == list(SEGMENTS)

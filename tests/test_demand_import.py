@@ -395,3 +395,16 @@ def test_a_station_import_after_a_demand_import_keeps_the_demand_and_rollback_re
     back = Atlas.load(dataset)
     assert len(back.stations) == everyone == first["stations"]
     assert back.demand["outdoor"].sum() == 42
+
+
+def test_an_unknown_district_is_a_table_of_rows_and_a_json_report(tmp_path, dataset):
+    path = tmp_path / "d.csv"
+    path.write_text("区,人数\n杨浦区,10\n火星区,5\n月球区,7\n", encoding="utf-8")
+    before = tree_digest(dataset)
+    report = tmp_path / "r.json"
+    res = run("demand", "import", str(path), "--dataset", str(dataset), "--report",
+              str(report), "--lang", "en")
+    assert res.exit_code == 2 and "'火星区' is not a district" in res.output
+    assert "'月球区' is not a district" in res.output  # the table lists every bad row
+    assert [p["row"] for p in json.loads(report.read_text("utf-8"))["problems"]] == [3, 4]
+    assert tree_digest(dataset) == before

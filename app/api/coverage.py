@@ -162,15 +162,7 @@ def load_for(spec: CoverageSpec, decay: str = "none", max_per_seat: float | None
 
 def _meta(result: CoverageResult) -> dict:
     """What every coverage answer says about itself."""
-    return {**result.spec.describe(), **_sources(result.spec.type)}
-
-
-def _sources(station_type: str) -> dict:
-    """Where the answer's data came from, and which parts of it are sample data."""
-    atlas = current_atlas()
-    parts = atlas.sample_parts(station_type)
-    return {"sample": bool(parts), "sample_parts": parts,
-            "demand_source": atlas.demand_source(station_type)}
+    return {**result.spec.describe(), **current_atlas().provenance(result.spec.type)}
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -217,7 +209,7 @@ def hourly():
     return jsonify({"type": spec.type, "threshold_m": spec.threshold, "weekday": weekday,
                     "workers": total.summary()["workers"],
                     "all_day": total.summary()["covered"], "hours": _records(curve),
-                    **_sources(spec.type)})
+                    **current_atlas().provenance(spec.type)})
 
 
 def _for_drawing(geoms: np.ndarray, out_crs: str, simplify: bool) -> np.ndarray:

@@ -132,7 +132,7 @@ def _solve_plan(spec, k: int, floor: float, exact: bool, kind: str,
                          atlas.districts, spec, result.network)
     answer = {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
               "curve": plan.curve, "before": result.summary(), "after": after.summary(),
-              "solver": plan.solver, "sample": atlas.is_sample}
+              "solver": plan.solver, **atlas.provenance(spec.type)}
     if kind == "extend_hours":  # beside it: k new sites at the same hour
         answer["new_sites_instead"] = new_sites_instead(result, k, atlas.districts, floor)
     return plan, answer
@@ -194,7 +194,7 @@ def scenario():
                         coordinates_datum=out_crs)
     return jsonify({"spec": spec.describe(), "before": cmp["before"], "after": cmp["after"],
                     "delta": cmp["delta"], "districts": _records(cmp["districts"]),
-                    "gaps": gaps, "sample": atlas.is_sample})
+                    "gaps": gaps, **atlas.provenance(spec.type)})
 
 
 @bp.get("/access")
@@ -216,5 +216,5 @@ def access():
              for r in _records(table)]
     return Response(current_app.json.dumps({
         "type": "FeatureCollection", "spec": spec.describe(),
-        "summary": load_summary(table, limit, decay), "sample": atlas.is_sample,
+        "summary": load_summary(table, limit, decay), **atlas.provenance(spec.type),
         "features": feats}), mimetype="application/geo+json")

@@ -46,11 +46,7 @@ def print_demand_report(result: DemandImport, lang: str, report: str | None) -> 
     rows = [[d["code"], d["name"], d["before"], d["after"]] for d in r["by_district"]]
     click.echo(format_table(w["cols"], rows))
     if report:
-        path = Path(report)
-        if path.suffix.lower() == ".json":
-            path.write_text(json.dumps(r, ensure_ascii=False, indent=1), "utf-8")
-        else:
-            write_table(pd.DataFrame(rows, columns=w["cols"]), path)
+        save_report(Path(report), pd.DataFrame(rows, columns=w["cols"]), r)
 
 
 def print_problems(exc: DemandFileError, lang: str, report: str | None) -> None:
@@ -60,8 +56,15 @@ def print_problems(exc: DemandFileError, lang: str, report: str | None) -> None:
              p["reason"]] for p in exc.problems]
     click.echo(format_table(cols, rows), err=True)
     if report:
-        write_table(pd.DataFrame(rows, columns=cols), Path(report).with_suffix(".csv")
-                    if Path(report).suffix.lower() == ".json" else Path(report))
+        save_report(Path(report), pd.DataFrame(rows, columns=cols), {"problems": exc.problems})
+
+
+def save_report(path: Path, table: pd.DataFrame, whole: dict) -> None:
+    """A report file: the whole report as JSON, or its table as CSV/XLSX, by extension."""
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(whole, ensure_ascii=False, indent=1), "utf-8")
+    else:
+        write_table(table, path)
 
 
 @cli.group()
@@ -103,15 +106,15 @@ def import_demand_cmd(ctx: click.Context, path: str, dataset: str | None, segmen
     target = dataset or ctx.obj.get("data")
     if not target and not dry_run:
         raise click.UsageError("--dataset DIR is required (or --data / STATIONS_DATA)")
+    _, districts, live = load_tables(target)
     try:
         source = read_demand(path, crs=crs, count=count, sheet=sheet,
                              mapping=column_mapping(mapping))
-    except DemandFileError as exc:
+        result = import_demand(source, live, districts, segment, mode, weight_by,
+                               demand_sources(data_paths(target)[0] if target else None))
+    except DemandFileError as exc:  # bad rows (an unknown district is found in placing)
         print_problems(exc, lang, report)
         raise
-    _, districts, live = load_tables(target)
-    result = import_demand(source, live, districts, segment, mode, weight_by,
-                           demand_sources(data_paths(target)[0] if target else None))
     print_demand_report(result, lang, report)
     if dry_run:
         click.echo(WORDS[lang]["dry"])

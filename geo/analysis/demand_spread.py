@@ -16,14 +16,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 
+from geo.coords import METRES_PER_DEGREE
 from geo.errors import DemandFileError, TableError
-from geo.index.cells import cell_areas, cell_centres, cell_polygons
+from geo.index.cells import (
+    cell_areas,
+    cell_centres,
+    cell_index,
+    cell_polygons,
+    parse_cells,
+    points_to_cells,
+)
 from geo.io.demand_files import DemandSource, RasterGrid
 from geo.io.districts import match_district
 
-RES = 9
 EQUAL_AREA = "EPSG:6933"  # areas for the shares: equal-area, so ratios are true ratios
 FINER = 5  # pixel centres when a cell holds at least this many pixels (by area)
 WEIGHTS = ("area", "live")  # --weight-by: polygons spread by area, or by live demand
@@ -44,11 +51,7 @@ class Placement:
         """Whole counts per cell and the whole count outside, summing to the file's total."""
         segs = list(self.mass)
         flat = np.concatenate([self.mass[s] for s in segs] + [[self.outside]])
-        whole = np.round(flat)
-        if np.abs(flat - whole).max() < 1e-6 and whole.sum() == round(self.total):
-            counts = whole.astype(np.int64)  # already whole (points, cells, district rows)
-        else:
-            counts = largest_remainder(flat, round(self.total))
+        counts = largest_remainder(flat, round(self.total))  # whole masses stay as they are
         n = len(self.mass[segs[0]])
         return {s: counts[k * n:(k + 1) * n] for k, s in enumerate(segs)}, int(counts[-1])
 
@@ -64,26 +67,6 @@ def largest_remainder(mass: np.ndarray, total: int) -> np.ndarray:
     order = np.argsort(-(scaled - base), kind="stable")
     base[order[:short]] += 1
     return base
-
-
-def cell_index(ids: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Position of each cell among the dataset's cells, -1 where it is not one of them."""
-    order = np.argsort(ids)
-    pos = np.searchsorted(ids[order], cells)
-    pos = np.minimum(pos, len(ids) - 1)
-    hit = ids[order][pos] == cells
-    return np.where(hit, order[pos], -1)
-
-
-def points_to_cells(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """The res-9 cell of each WGS-84 point (0 where the point is not finite)."""
-    from h3ronpy.vector import coordinates_to_cells
-
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    out = np.zeros(len(lon), np.uint64)
-    if ok.any():
-        out[ok] = np.asarray(coordinates_to_cells(lat[ok], lon[ok], RES), np.uint64)
-    return out
 
 
 def _binned(ids: np.ndarray, cells: np.ndarray, values: np.ndarray, rows: list
@@ -173,14 +156,12 @@ def district_codes_of(source: DemandSource, districts: gpd.GeoDataFrame) -> list
 
 def _pixel_area_m2(grid: RasterGrid) -> float:
     """The area of one pixel near the raster's middle."""
-    from pyproj import CRS
-
     t = grid.transform
     crs = CRS.from_user_input(grid.crs)
     if not crs.is_geographic:
         return abs(t.a * t.e)
     lat = t.f + t.e * grid.values.shape[0] / 2
-    return abs(t.a * t.e) * 111_320.0 ** 2 * np.cos(np.radians(lat))
+    return abs(t.a * t.e) * METRES_PER_DEGREE ** 2 * np.cos(np.radians(lat))
 
 
 def spread_raster(ids: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, float, str]:
@@ -220,7 +201,7 @@ def _exact_fractions(ids: np.ndarray, grid: RasterGrid, total: float) -> tuple[n
     if len(hexes):
         values = np.where(np.isnan(grid.values), -1.0, grid.values)
         raster = NumPyRasterSource(values, xmin, ymin, xmax, ymax, nodata=-1.0,
-                                   srs_wkt=gpd.GeoSeries([], crs=grid.crs).crs.to_wkt())
+                                   srs_wkt=CRS.from_user_input(grid.crs).to_wkt())
         sums = exact_extract(raster, hexes, "sum", include_cols=["i"], output="pandas")
         mass[sums["i"].to_numpy()] = sums["sum"].fillna(0).to_numpy(float)
     return mass, max(total - float(mass.sum()), 0.0)
@@ -289,8 +270,6 @@ def import_demand(source: DemandSource, demand: pd.DataFrame, districts: gpd.Geo
                   segment: str, mode: str = "replace", weight_by: str = "area",
                   sources: dict[str, str] | None = None) -> DemandImport:
     """Place a read demand file into a dataset's demand table (nothing is written here)."""
-    from geo.index.cells import parse_cells
-
     ids = parse_cells(demand["h3"].to_numpy())
     codes = demand["district_code"].to_numpy(str)
     live = demand[segment].to_numpy(float)

@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import shapely
-from h3ronpy.vector import cells_to_coordinates, cells_to_wkb_polygons
+from h3ronpy.vector import cells_to_coordinates, cells_to_wkb_polygons, coordinates_to_cells
 from scipy import sparse
 
 from geo.schema import SEGMENTS
+
+RES = 9  # the demand grid's resolution (about 0.1 km² a cell)
 
 
 def parse_cells(cells) -> np.ndarray:
@@ -57,6 +59,24 @@ def cell_areas(ids: np.ndarray) -> np.ndarray:
     if len(ids) == 0:
         return np.zeros(0)
     return np.asarray(h3ronpy.cells_area_m2(np.asarray(ids, np.uint64)), float)
+
+
+def cell_index(ids: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Position of each cell among the dataset's cells, -1 where it is not one of them."""
+    order = np.argsort(ids)
+    pos = np.searchsorted(ids[order], cells)
+    pos = np.minimum(pos, len(ids) - 1)
+    hit = ids[order][pos] == cells
+    return np.where(hit, order[pos], -1)
+
+
+def points_to_cells(lon: np.ndarray, lat: np.ndarray, res: int = RES) -> np.ndarray:
+    """The cell (res 9 unless said) of each WGS-84 point (0 where the point is not finite)."""
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    out = np.zeros(len(lon), np.uint64)
+    if ok.any():
+        out[ok] = np.asarray(coordinates_to_cells(lat[ok], lon[ok], res), np.uint64)
+    return out
 
 
 def cell_polygons(ids: np.ndarray) -> np.ndarray:

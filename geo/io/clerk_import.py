@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -119,11 +120,12 @@ class ImportResult:
         return self.stations is not None and not self.errors
 
 
-def column_map(headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
+def column_map(headers: list[str], overrides: dict[str, str],
+               field_of: Callable[[object], str | None] = header_field) -> dict[str, str]:
     """Schema field -> the clerk's column; --map column=field wins over recognised headers."""
     out: dict[str, str] = {}
     for h in headers:
-        f = header_field(h)
+        f = field_of(h)
         if f and f not in out:
             out[f] = h
     for col, f in overrides.items():

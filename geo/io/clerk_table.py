@@ -70,11 +70,16 @@ def _header_index(rows: list[list[str]], headers: Headers) -> int:
                      "in one of the first rows")
 
 
+def _header_names(cells) -> list[str]:
+    """The clerk's headers, with a name for a blank one ("column 3")."""
+    return [str(c).strip() or f"column {j + 1}" for j, c in enumerate(cells)]
+
+
 def _frame(rows: list[list[str]], sheet: str, headers: Headers
            ) -> tuple[pd.DataFrame, list[int], list[str]]:
     """Rows below the header as text, blank rows dropped, with Excel row numbers."""
     h = _header_index(rows, headers)
-    header = [str(c).strip() or f"column {j + 1}" for j, c in enumerate(rows[h])]
+    header = _header_names(rows[h])
     data, numbers = [], []
     for i, row in enumerate(rows[h + 1:], start=h + 2):
         cells = [("" if c is None else str(c)).strip() for c in row]
@@ -126,7 +131,7 @@ def _fast_csv(text: str, dialect, headers: Headers) -> tuple[pd.DataFrame, list[
     if raw.shape[1] != len(head[h]):
         return None
     raw = raw.apply(lambda c: c.str.strip())
-    header = [str(c).strip() or f"column {j + 1}" for j, c in enumerate(raw.iloc[0])]
+    header = _header_names(raw.iloc[0])
     data = raw.iloc[1:]
     data = data[(data != "").any(axis=1)]
     numbers = (data.index.to_numpy() + h + 1).tolist()  # Excel's row numbers

@@ -27,11 +27,13 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "source": ("source", "来源", "数据来源"),
 }
 
-# a demand file's own columns (its coordinates and districts use HEADERS above)
+# a demand file's own columns (its coordinates and districts use HEADERS above); an H3 table
+# may carry one column per worker segment (geo.schema.SEGMENTS), named as the segment
 DEMAND_HEADERS: dict[str, tuple[str, ...]] = {
     "h3": ("h3", "h3_index", "h3index", "cell", "hex", "h3cell"),
     "count": ("count", "workers", "value", "population", "pop", "人数", "数量", "职工数",
               "从业人数", "人口", "骑手数", "户外职工数"),
+    "outdoor": ("outdoor",), "office": ("office",), "industrial": ("industrial",),
 }
 
 TYPES: dict[str, tuple[str, ...]] = {
@@ -94,7 +96,8 @@ def header_field(header: object) -> str | None:
 
 
 def demand_field(header: object) -> str | None:
-    """The demand field a header names (h3, count, or a station file's lon/lat/district)."""
+    """The demand field a header names (h3, count, a segment, or a station file's
+    lon/lat/district)."""
     return _DEMAND.get(fold(header)) or header_field(header)
 
 

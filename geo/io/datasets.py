@@ -30,6 +30,7 @@ from geo.errors import DatasetError
 from geo.io.demand import load_demand
 from geo.io.districts import load_districts
 from geo.io.stations import load_stations
+from geo.schema import SEGMENTS
 
 IMPORTER_VERSION = "1"
 STATIONS = "stations.geojson"
@@ -92,14 +93,27 @@ def stations_document(stations: pd.DataFrame, meta: dict) -> dict:
             "source_file": meta["source"], "features": feats}
 
 
+def file_digest(path: str | Path) -> str:
+    """The sha256 a manifest records, so a version names exactly what it was built from."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def station_counts(types: pd.Series) -> dict:
+    """The manifest's `stations` and `by_type` from the stations' types."""
+    return {"stations": len(types),
+            "by_type": {str(k): int(v) for k, v in types.value_counts().items()}}
+
+
 def write_version(directory: str | Path, stations: pd.DataFrame, source: Path, crs: str,
                   fail_before_switch: bool = False) -> str:
     """Write a new station list as a new version and make it live; the live demand (and its
     manifest entry) comes along unchanged. Returns its name; the old one stays on disk."""
-    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
-    meta = {"source": Path(source).name, "sha256": digest, "crs": crs,
-            "stations": len(stations),
-            "by_type": {str(k): int(v) for k, v in stations["type"].value_counts().items()}}
+    meta = {"source": Path(source).name, "sha256": file_digest(source), "crs": crs,
+            **station_counts(stations["type"])}
     carried = _live_files(directory, (DEMAND,))
     demand = _live_manifest(directory).get("demand")
     return commit_version(directory, meta | ({"demand": demand} if demand else {}),
@@ -118,8 +132,7 @@ def write_demand_version(directory: str | Path, demand: pd.DataFrame, demand_met
     types = [f["properties"].get("type") for f in
              json.loads(stations[STATIONS].decode("utf-8"))["features"]]
     meta = {"source": demand_meta["source"], "sha256": demand_meta["sha256"],
-            "crs": demand_meta["crs"], "stations": len(types),
-            "by_type": {str(k): int(v) for k, v in pd.Series(types).value_counts().items()},
+            "crs": demand_meta["crs"], **station_counts(pd.Series(types)),
             "demand": demand_meta}
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
@@ -171,8 +184,6 @@ def _live_manifest(directory: str | Path) -> dict:
 
 def demand_sources(directory: str | Path | None) -> dict[str, str]:
     """Where each segment's demand came from: `sample`, or the imported file's name."""
-    from geo.schema import SEGMENTS
-
     d = Path(directory) if directory else None
     demand = _live_manifest(d).get("demand", {}) if d and d.is_dir() else {}
     return {seg: demand.get("sources", {}).get(seg, "sample") for seg in SEGMENTS}

@@ -9,7 +9,6 @@ when any row is bad.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +18,10 @@ import pandas as pd
 
 from geo.coords import check_crs, geometries_to_wgs84, to_wgs84
 from geo.errors import DemandFileError, TableError
-from geo.io.clerk_import import RowProblems, table_coordinates
+from geo.io.clerk_import import RowProblems, column_map, table_coordinates
 from geo.io.clerk_table import GEO, Headers, RawTable, read_table
 from geo.io.clerk_words import demand_field
+from geo.io.datasets import file_digest
 from geo.schema import SEGMENTS
 
 RASTER = (".tif", ".tiff")
@@ -29,13 +29,7 @@ KINDS = ("points", "h3", "polygons", "raster", "districts")
 MAX_PROBLEMS = 200  # a report lists at most this many bad rows
 
 
-def demand_header(header: object) -> str | None:
-    """A demand file's field for a header: h3, count, lon/lat/coords, district, a segment."""
-    name = str(header).strip().lower()
-    return name if name in SEGMENTS else demand_field(header)
-
-
-DEMAND_HEADERS = Headers(demand_header, "经度, 纬度, 人数 / h3, count / 区, 人数 (lng, lat, "
+DEMAND_HEADERS = Headers(demand_field, "经度, 纬度, 人数 / h3, count / 区, 人数 (lng, lat, "
                                         "count; h3, outdoor; district, count)")
 
 
@@ -77,15 +71,6 @@ class DemandSource:
         return float(self.counts.sum())
 
 
-def file_digest(path: Path) -> str:
-    """The sha256 the manifest records, so a version names exactly what it was built from."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_demand(path: str | Path, *, crs: str = "wgs84", count: str | None = None,
                 sheet: str | None = None, mapping: dict[str, str] | None = None
                 ) -> DemandSource:
@@ -120,17 +105,10 @@ def _counts(text: pd.Series, rows: list[int], column: str, problems: list[dict],
 
 def _columns(frame: pd.DataFrame, mapping: dict[str, str], count: str | None) -> dict[str, str]:
     """Demand field -> the file's column: recognised headers, then --map, then --count."""
-    cols: dict[str, str] = {}
-    for h in frame.columns:
-        f = demand_field(h)
-        if f and f not in cols:
-            cols[f] = h
-        if str(h).strip().lower() in SEGMENTS:
-            cols.setdefault(str(h).strip().lower(), h)
-    for col, f in mapping.items():
-        if col not in frame.columns:
-            raise TableError(f"--map names {col!r}, which is not a column of the file")
-        cols[f] = col
+    unknown = [col for col in mapping if col not in frame.columns]
+    if unknown:
+        raise TableError(f"--map names {unknown[0]!r}, which is not a column of the file")
+    cols = column_map(list(frame.columns), mapping, demand_field)
     if count is not None:
         if count not in frame.columns:
             raise TableError(f"--count names {count!r}, which is not a column of the file; "
