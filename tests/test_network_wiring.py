@@ -224,6 +224,7 @@ def test_real_yangpu_extract_routes_couriers(tmp_path):
     assert cov["unreachable_workers"] > 0.9 * cov["workers"]  # the extract is a few km2
 
 
+@pytest.mark.slow  # zones of a whole street town, 4.4 s alone: make test, not make check
 def test_unreachable_gap_zones_serialise_as_valid_json(town, town_stations):
     app = create_app({"STATIONS_DATA": str(town_stations), "STATIONS_TILES": "none",
                       "STATIONS_GRAPH_WALK": str(town)})

@@ -156,6 +156,7 @@ def test_removing_a_station_loses_exactly_what_only_it_covered(atlas, relay):
     assert relay.summary()["covered"] - after.summary()["covered"] == lost
 
 
+@pytest.mark.slow  # a full plan and a recomputed Shanghai, 5 s alone: make test, not make check
 def test_adding_plan_sites_raises_coverage_by_their_gains(atlas, relay):
     plan = plan_sites(relay, cell_candidates(relay), 5, atlas.districts)
     add = tuple(map(tuple, plan.sites[["lon", "lat"]].to_numpy()))
