@@ -117,6 +117,9 @@ def test_cli_coverage_prints_summary_and_writes_gaps(tmp_path, atlas):
     s = want.summary()
     assert f"covered {s['covered']:,} of {s['workers']:,}" in res.output
     assert "top 3 of" in res.output and "SAMPLE DATA" in res.output
+    z = want.zone_summary()
+    assert f"{z['uncovered_in_zones']:,} in gap zones, {z['uncovered_below_floor']:,} below" \
+        in res.output
     doc = json.loads(out.read_text())
     assert len(doc["features"]) == len(want.gap_table())
     assert doc["covered"] == s["covered"]
@@ -132,3 +135,22 @@ def test_cli_coverage_bad_input(args, fragment):
     res = CliRunner().invoke(cli, ["coverage", *args], prog_name="stations")
     assert res.exit_code == 2 and res.output.startswith("error: ") and fragment in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_gap_summary_says_what_the_zones_hold_and_what_sits_below_the_floor(client, atlas):
+    import h3
+
+    body = json.loads(client.get("/api/gaps?type=relay&limit=5000").data)
+    s = body["summary"]
+    want = compute_coverage(atlas, CoverageSpec("relay"))
+    uncovered = ~want.covered & (want.served > 0)
+    # brute force: each uncovered cell's density from h3-py's own cell area, one by one
+    density = [w / (h3.cell_area(c, "m^2") / 1e6)
+               for c, w in zip(want.grid.h3[uncovered], want.served[uncovered], strict=True)]
+    below = sum(int(w) for w, d in zip(want.served[uncovered], density, strict=True)
+                if d < body["min_density"])
+    assert s["uncovered_below_floor"] == below
+    assert s["uncovered_in_zones"] == sum(f["properties"]["workers"] for f in body["features"])
+    assert s["uncovered_in_zones"] + s["uncovered_below_floor"] + s["uncovered_unreached"] == \
+        s["uncovered"] and s["uncovered_unreached"] == 0  # straight lines reach every cell
+    assert s["uncovered_below_floor"] > s["uncovered_in_zones"]  # the sample's sparse edges

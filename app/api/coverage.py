@@ -25,7 +25,7 @@ from geo.analysis.coverage import (
     station_service_areas,
     weekday_date,
 )
-from geo.analysis.zones import GROUPS, density_floor
+from geo.analysis.zones import GROUPS
 from geo.coords import from_wgs84, shift_geometries
 from geo.errors import QueryError
 from geo.hours import local_time
@@ -250,9 +250,9 @@ def gaps():
         zones = result.gaps(limit, floor, group)
         if out_crs != "wgs84" or draw:
             zones = zones_for_drawing(zones, out_crs, draw)
-        top = {**_meta(result), "group": group,
-               "min_density": density_floor(result.spec.type, floor),
-               "summary": result.summary(),
+        zoned = result.zone_summary(floor, group)
+        top = {**_meta(result), "group": group, "min_density": zoned.pop("min_density"),
+               "summary": {**result.summary(), **zoned},
                "total_zones": len(result.zones(floor, group).site)}
         return gaps_bytes(zones, fmt, **top)
 

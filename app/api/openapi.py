@@ -189,8 +189,13 @@ ZONE_PROPS = {"rank": INT, "workers": INT, "cells": INT, "area_km2": NUM,
               "districts": {"type": "array", "items": STR}, "nearest_station_m": _n(NUM)}
 ZONES = _collection(_feature(ZONE_PROPS, ["rank", "workers", "cells"], AREA, with_id=False),
                     total_zones=INT)
+GAPS_SUMMARY = {**FULL_SUMMARY,
+                "required": [*FULL_SUMMARY["required"], "uncovered_in_zones",
+                             "uncovered_below_floor"],
+                "properties": {**FULL_SUMMARY["properties"], "uncovered_in_zones": INT,
+                               "uncovered_below_floor": INT, "uncovered_unreached": INT}}
 GAPS_OUT = {**ZONES, "required": [*ZONES["required"], "summary", "sample"],
-            "properties": {**ZONES["properties"], "summary": FULL_SUMMARY,
+            "properties": {**ZONES["properties"], "summary": GAPS_SUMMARY,
                            "sample": {"type": "boolean"}, "group": STR,
                            "min_density": NUM}}
 CELLS_OUT = _collection(_feature(

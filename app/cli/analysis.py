@@ -143,6 +143,12 @@ def coverage(ctx: click.Context, type_: str, threshold: str | None, at: str | No
                    f"({s['workers'] / city:.1%} of the city's)")
     click.echo(f"  covered {s['covered']:,} of {s['workers']:,} "
                f"({(s['share_covered'] or 0):.1%}); uncovered {s['uncovered']:,}")
+    z = result.zone_summary(floor, group)
+    unreached = f", {z['uncovered_unreached']:,} off the streets" \
+        if z["uncovered_unreached"] else ""
+    click.echo(f"  of the uncovered: {z['uncovered_in_zones']:,} in gap zones, "
+               f"{z['uncovered_below_floor']:,} below the density floor of "
+               f"{z['min_density']:,.0f}/km²{unreached}")
     mean = "–" if s["mean_distance_m"] is None else f"{s['mean_distance_m']:,.0f} m"
     p90 = "–" if s["p90_distance_m"] is None else f"{s['p90_distance_m']:,.0f} m"
     click.echo(f"  mean distance {mean}, 90th percentile {p90}; "

@@ -99,6 +99,19 @@ class CoverageResult:
                 "p90_distance_m": _finite_or_none(p90),
                 "mean_is_over": "reachable workers"}
 
+    def zone_summary(self, min_density: float | None = None, group: str = "site") -> dict:
+        """How much of the uncovered the zones hold: the rest is below the density floor (or,
+        along streets, in dense cells no site reaches); the three add up to `uncovered`."""
+        floor = density_floor(self.spec.type, min_density)
+        dense = dense_gap_cells(self.covered, self.served, self.grid.area_of, floor)
+        uncovered = int(self.served[~self.covered].sum())
+        in_zones = int(self.served[self.zones(min_density, group).cells].sum())
+        below = uncovered - int(self.served[dense].sum())
+        return {"uncovered": uncovered, "uncovered_in_zones": in_zones,
+                "uncovered_below_floor": below,
+                "uncovered_unreached": uncovered - in_zones - below,
+                "min_density": floor}
+
     def by_district(self) -> pd.DataFrame:
         """The same figures per district, worst share first."""
         frame = pd.DataFrame({"code": self.grid.district, "workers": self.served,
