@@ -53,6 +53,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "mode_bike": "骑行路网距离", "service_areas": "显示站点服务范围（沿街道）",
         "min_density": "缺口最低密度（职工/平方公里）", "reach": "最远 米",
         "gaps_note": "每个缺口是一个新站点能覆盖的密集未覆盖区域，编号标在建议站址；共 {n} 个。",
+        "gaps_hold": "缺口内有未覆盖职工 {zones} 人（共 {all} 人），另有 {below} 人所在区域密度低于"
+                     "每平方公里 {floor} 人，未划入缺口。",
+        "demand_source": "职工数据",
         "updating": "正在更新…", "station_open": "此时开放的站点",
         "station_closed": "此时关闭的站点",
         "plan": "选址规划", "plan_k": "站点数", "plan_kind": "方案",
@@ -202,6 +205,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "min_density": "Gap density floor (workers/km²)", "reach": "Reach m",
         "gaps_note": "Each gap is the dense uncovered area one new station would serve, "
                      "numbered at its suggested site; {n} in all.",
+        "gaps_hold": "The zones hold {zones} of the {all} uncovered workers; {below} live where "
+                     "fewer than {floor} per km² do and form no zone.",
+        "demand_source": "Worker data",
         "updating": "Updating…", "station_open": "Station open then",
         "station_closed": "Station closed then",
         "plan": "Plan new stations", "plan_k": "Stations", "plan_kind": "Plan",

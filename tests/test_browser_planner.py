@@ -38,6 +38,11 @@ def test_planner_renders_clean(live_server, page_factory, client):
     assert f["share"] == f"{100 * api['share_covered']:.1f} %"
     assert f["gaps"] == 20 and f["districts"] == 16 and f["points"] == "24"
     assert "Sample data" in w.page.inner_text(".sample-note")
+    assert w.page.inner_text("#f-demand") == "Sample data"  # where the workers came from
+    gaps = json.loads(client.get("/api/gaps?type=relay&threshold_m=1000&limit=20").data)
+    zones = f"{gaps['summary']['uncovered_in_zones']:,}"
+    assert f"The zones hold {zones} of the {gaps['summary']['uncovered']:,}" in \
+        w.page.inner_text("#gaps-note")
     # a real choropleth (districts come from their cached file), not one colour
     w.page.wait_for_function("""() => { const cfg = JSON.parse(
         document.getElementById('cfg').textContent); const fills = new Set(); let n = 0;

@@ -86,6 +86,7 @@
     $("f-p90").textContent = metres(s.p90_distance_m);
     $("f-usable").textContent = nf.format(s.stations_usable);
     $("f-served").textContent = s.segments.map((g) => t["seg_" + g] || g).join(" + ");
+    $("f-demand").textContent = data.demand_source === "sample" ? t.sample_short : data.demand_source;
     const body = $("districts").tBodies[0];
     body.replaceChildren();
     data.districts.forEach((d) => {
@@ -101,7 +102,10 @@
   function renderGaps(fc) {
     const body = $("gaps").tBodies[0];
     body.replaceChildren();
-    $("gaps-note").textContent = fill(t.gaps_note, { n: nf.format(fc.total_zones) });
+    const s = fc.summary;
+    $("gaps-note").textContent = fill(t.gaps_note, { n: nf.format(fc.total_zones) }) + " "
+      + fill(t.gaps_hold, { zones: nf.format(s.uncovered_in_zones), all: nf.format(s.uncovered),
+        below: nf.format(s.uncovered_below_floor), floor: nf.format(fc.min_density) });
     CoverageLayers.drawGaps(gapLayer, fc).forEach(({ feature, layer }) => {
       const p = feature.properties;
       const tr = el("tr");
