@@ -190,8 +190,10 @@ def scenario():
     cmp = sc.compare(before, after)
     if out_crs != "wgs84":
         zones = zones_for_drawing(zones, out_crs, simplify=True)
+    zoned = after.zone_summary(floor)
     gaps = gaps_geojson(zones, total_zones=len(after.zones(floor).site),
-                        coordinates_datum=out_crs)
+                        coordinates_datum=out_crs, min_density=zoned.pop("min_density"),
+                        summary={**after.summary(), **zoned})
     return jsonify({"spec": spec.describe(), "before": cmp["before"], "after": cmp["after"],
                     "delta": cmp["delta"], "districts": _records(cmp["districts"]),
                     "gaps": gaps, **atlas.provenance(spec.type)})

@@ -102,10 +102,11 @@
   function renderGaps(fc) {
     const body = $("gaps").tBodies[0];
     body.replaceChildren();
-    const s = fc.summary;
-    $("gaps-note").textContent = fill(t.gaps_note, { n: nf.format(fc.total_zones) }) + " "
-      + fill(t.gaps_hold, { zones: nf.format(s.uncovered_in_zones), all: nf.format(s.uncovered),
-        below: nf.format(s.uncovered_below_floor), floor: nf.format(fc.min_density) });
+    const s = fc.summary || {};
+    const hold = s.uncovered_in_zones === undefined ? "" : " " + fill(t.gaps_hold, {
+      zones: nf.format(s.uncovered_in_zones), all: nf.format(s.uncovered),
+      below: nf.format(s.uncovered_below_floor), floor: nf.format(fc.min_density) });
+    $("gaps-note").textContent = fill(t.gaps_note, { n: nf.format(fc.total_zones) }) + hold;
     CoverageLayers.drawGaps(gapLayer, fc).forEach(({ feature, layer }) => {
       const p = feature.properties;
       const tr = el("tr");
