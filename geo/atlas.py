@@ -15,8 +15,9 @@ from geo.errors import DatasetError
 from geo.hours import TIMEZONE
 from geo.index.cells import CellGrid
 from geo.index.nearest import NearestIndex
+from geo.index.presence import Presence
 from geo.index.station_arrays import StationArrays
-from geo.io.datasets import data_paths, demand_sources, load_tables
+from geo.io.datasets import data_paths, demand_sources, load_presence_tables, load_tables
 from geo.io.stations import is_sample
 from geo.schema import SEGMENTS, SERVES, STATION_TYPES
 
@@ -31,13 +32,18 @@ class Atlas:
     index: NearestIndex
     networks: dict = field(default_factory=dict)  # mode -> geo.index.network.StreetNetwork
     demand_sources: dict = field(default_factory=lambda: dict.fromkeys(SEGMENTS, "sample"))
+    # hourly presence: shares by segment and kind of day, and cells with their own profile
+    profiles: pd.DataFrame = field(default_factory=lambda: load_presence_tables()[0])
+    cell_hours: pd.DataFrame | None = None
 
     @classmethod
     def load(cls, data: str | Path | None = None, crs: str = "wgs84") -> Atlas:
         """Load a dataset directory or station file; districts and demand fall back to defaults."""
         stations, districts, demand = load_tables(data, crs)
+        profiles, cell_hours = load_presence_tables(data)
         return cls(stations, districts, demand, NearestIndex(stations),
-                   demand_sources=demand_sources(data_paths(data)[0]))
+                   demand_sources=demand_sources(data_paths(data)[0]),
+                   profiles=profiles, cell_hours=cell_hours)
 
     def demand_source(self, station_type: str) -> str:
         """Where the workers a station type serves came from: `sample` or the file's name."""
@@ -90,6 +96,11 @@ class Atlas:
         return CellGrid(self.demand)
 
     @cached_property
+    def presence(self) -> Presence:
+        """Who is there at each hour: what every answer with a time counts."""
+        return Presence.from_tables(self.profiles, self.cell_hours)
+
+    @cached_property
     def arrays(self):
         """Per-station values prepared once for the nearest-station hot path."""
         return StationArrays.from_stations(self.stations, self.region)
@@ -119,7 +130,9 @@ class Atlas:
         """A short hash of the stations, districts and demand: cache keys and versioned URLs."""
         h = hashlib.sha1(self.stations.drop(columns="geometry").to_json().encode())
         h.update(self.districts.drop(columns="geometry").to_json().encode())
-        h.update(pd.util.hash_pandas_object(self.demand, index=False).to_numpy().tobytes())
+        for table in (self.demand, self.profiles, self.cell_hours):
+            if table is not None and len(table):
+                h.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
         return h.hexdigest()[:12]
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -19,12 +19,23 @@ HOLIDAY_COUNTRY = "CN"  # `PH` means China's public holidays, wherever hours are
 # three-letter English abbreviations, which they also take.
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 WEEKDAY_ABBRS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Kinds of day a demand profile distinguishes: China's public holidays (as `PH` in opening
+# hours) are `holiday`, Saturdays and Sundays `weekend`, the rest `weekday`.
+DAY_KINDS = ("weekday", "weekend", "holiday")
 
 
 @lru_cache(maxsize=4096)
 def parse_hours(expr: str) -> OpeningHours:
     """Parse once and reuse: thousands of stations share a handful of expressions."""
     return OpeningHours(expr, country=HOLIDAY_COUNTRY)
+
+
+def day_kind(day: date) -> str:
+    """Which profile a date follows: the same holiday calendar as the stations' `PH` hours,
+    so a station closed on a holiday and the workers absent that day agree."""
+    if parse_hours("PH").is_open(datetime.combine(day, time(12))):
+        return "holiday"
+    return "weekend" if day.weekday() >= 5 else "weekday"
 
 
 def hours_error(expr: str) -> str | None:

@@ -15,6 +15,7 @@ from geo.analysis.coverage import CoverageResult, compute_coverage, hourly_cover
 from geo.atlas import Atlas
 from geo.index.nearest import NearestIndex
 from geo.io.datasets import DEFAULT_DATA_DIR
+from geo.io.demand_profiles import flat_profiles
 from geo.io.districts import load_districts
 from geo.io.stations import validate_stations
 from geo.questions import CoverageSpec
@@ -38,7 +39,7 @@ def tiny_atlas(stations: gpd.GeoDataFrame, cells: list[str], outdoor: list[int],
                            "office": office or [0] * len(cells),
                            "industrial": [0] * len(cells)})
     return Atlas(stations, load_districts(DEFAULT_DATA_DIR / "districts.geojson"), demand,
-                 NearestIndex(stations))
+                 NearestIndex(stations), profiles=flat_profiles())
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,11 @@ from click.testing import CliRunner
 from pyproj import Geod, Transformer
 
 from app.cli.main import cli
-from geo.analysis.demand_spread import import_demand, largest_remainder, spread_polygons
+from geo.analysis.demand_spread import import_demand, spread_polygons
 from geo.coords import wgs84_to_gcj02
 from geo.errors import DemandFileError
 from geo.index.cells import cell_polygons, parse_cells
+from geo.index.counts import largest_remainder
 from geo.io.datasets import load_tables
 from geo.io.demand_files import read_demand
 

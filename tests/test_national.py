@@ -19,9 +19,10 @@ from app.cli.main import cli
 from geo.analysis.coverage import compute_coverage
 from geo.analysis.plan import cell_candidates, plan_sites
 from geo.index.cells import CellGrid, cell_parents
+from geo.index.counts import largest_remainder
 from geo.national.compute import national_coverage, national_plan
 from geo.national.dataset import NationalData, open_dataset, split_by_parent
-from geo.national.sample import cities_of, city_cells, city_centre, load_boundaries, shares
+from geo.national.sample import cities_of, city_cells, city_centre, load_boundaries
 from geo.questions import CoverageSpec
 from geo.schema import SEGMENTS
 
@@ -186,10 +187,10 @@ def test_one_zone_over_four_partitions_stays_one(dask_client, group):
 # --- the national sample: rules and a small end-to-end build ------------------------------
 
 def test_station_shares_are_largest_remainder():
-    assert shares(np.array([1, 1, 1]), 10).tolist() == [4, 3, 3]
-    assert shares(np.array([5, 3, 2]), 7).tolist() == [4, 2, 1]  # 3.5, 2.1, 1.4
-    assert shares(np.array([0, 0]), 5).tolist() == [0, 0]
-    out = shares(np.random.default_rng(1).uniform(0, 9, 300), 186_100)
+    assert largest_remainder(np.array([1, 1, 1]), 10).tolist() == [4, 3, 3]
+    assert largest_remainder(np.array([5, 3, 2]), 7).tolist() == [4, 2, 1]  # 3.5, 2.1, 1.4
+    assert largest_remainder(np.array([0, 0]), 5).tolist() == [0, 0]
+    out = largest_remainder(np.random.default_rng(1).uniform(0, 9, 300), 186_100)
     assert out.sum() == 186_100
 
 
@@ -357,7 +358,7 @@ def test_shanghai_24_hour_curve_equals_single_process(atlas, shanghai, dask_clie
 
     data, result, _, spec = shanghai
     curve = national_hourly(data, spec, 1, result.areas, dask_client)
-    want = hourly_coverage(atlas, spec, 1)
+    want = hourly_coverage(atlas, spec, 1)  # the workers present at each hour, both ways
     for code in ("310100", "all"):
         got = curve[curve["city_code"] == code].reset_index(drop=True)
         assert got[list(want.columns)].equals(want), code

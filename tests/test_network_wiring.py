@@ -20,6 +20,7 @@ from geo.analysis.coverage import compute_coverage
 from geo.atlas import Atlas
 from geo.index.nearest import NearestIndex
 from geo.io.datasets import DEFAULT_DATA_DIR
+from geo.io.demand_profiles import flat_profiles
 from geo.io.districts import load_districts
 from geo.io.stations import load_stations
 from geo.io.street_graph import load_graph
@@ -61,7 +62,7 @@ def town_atlas(stations_path: Path, town: Path, keep: tuple[str, ...] = ("west",
     st = load_stations(stations_path)
     st = st[st["id"].isin(keep)].reset_index(drop=True)
     atlas = Atlas(st, load_districts(DEFAULT_DATA_DIR / "districts.geojson"), demand,
-                  NearestIndex(st))
+                  NearestIndex(st), profiles=flat_profiles())
     atlas.add_network(town, "walk")
     return atlas
 
@@ -269,7 +270,6 @@ def test_plan_along_streets_gains_what_the_scenario_finds(town, town_stations):
     atlas = town_atlas(town_stations, town, keep=("west",))
     street = compute_coverage(atlas, CoverageSpec("relay", 400, mode="walk"))
     plan = plan_sites(street, cell_candidates(street), 2, atlas.districts, curve_max=2)
-    after = recompute(apply(atlas.stations, plan_scenario(plan), "relay"), atlas.grid,
-                      atlas.districts, street.spec, street.network)
+    after = recompute(apply(atlas.stations, plan_scenario(plan), "relay"), street)
     gained = after.summary()["covered"] - street.summary()["covered"]
     assert gained == plan.sites["gain"].sum() > 0

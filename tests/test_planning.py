@@ -141,8 +141,7 @@ def test_zone_districts_ordered_by_workers(atlas, relay):
 def test_removing_a_station_loses_exactly_what_only_it_covered(atlas, relay):
     g = atlas.grid
     sid = atlas.stations.loc[atlas.stations["type"] == "relay", "id"].iloc[5]
-    after = recompute(apply(atlas.stations, Scenario(remove=(sid,)), "relay"), g,
-                      atlas.districts, relay.spec)
+    after = recompute(apply(atlas.stations, Scenario(remove=(sid,)), "relay"), relay)
     st = atlas.stations.set_index("id").loc[sid]
     relay_rows = atlas.stations["type"] == "relay"
     others = atlas.stations[relay_rows & (atlas.stations["id"] != sid)]
@@ -160,8 +159,7 @@ def test_removing_a_station_loses_exactly_what_only_it_covered(atlas, relay):
 def test_adding_plan_sites_raises_coverage_by_their_gains(atlas, relay):
     plan = plan_sites(relay, cell_candidates(relay), 5, atlas.districts)
     add = tuple(map(tuple, plan.sites[["lon", "lat"]].to_numpy()))
-    after = recompute(apply(atlas.stations, Scenario(add=add), "relay"), atlas.grid,
-                      atlas.districts, relay.spec)
+    after = recompute(apply(atlas.stations, Scenario(add=add), "relay"), relay)
     assert after.summary()["covered"] - relay.summary()["covered"] == plan.sites["gain"].sum()
     assert plan.sites["gain"].iloc[0] == relay.gap_table(min_density=0)["workers"].iloc[0]
     assert [c["k"] for c in plan.curve[:6]] == list(range(6))

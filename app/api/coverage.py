@@ -21,7 +21,10 @@ from geo.analysis.access import DEFAULT_MAX_PER_SEAT, station_load
 from geo.analysis.coverage import (
     CoverageResult,
     compute_coverage,
-    hourly_coverage,
+    day_cover,
+    day_totals,
+    hourly_table,
+    presence_key,
     station_service_areas,
     weekday_date,
 )
@@ -104,13 +107,17 @@ def cached(name: str, key, build):
 
 def coverage_for(spec: CoverageSpec) -> CoverageResult:
     """Cached per question: the planner page asks for summary, gaps and cells of the same one.
-    Times with the same open stations share one answer (and its zones), so an hour slider
-    over a day needs only as many computations as the day has distinct open sets."""
-    key = spec
-    if spec.at is not None:
-        mask = current_atlas().index.usable(spec.station_filter)
-        key = (replace(spec, at=None), hashlib.sha1(mask.tobytes()).hexdigest())
-    result = cached("coverage_cache", key, lambda: compute_coverage(current_atlas(), spec))
+    Times with the same open stations share the distances, and those with the same workers
+    present too (same hour and kind of day) share the zones, so an hour slider over a day
+    needs only as many distance computations as the day has distinct open sets."""
+    if spec.at is None:
+        return cached("coverage_cache", spec, lambda: compute_coverage(current_atlas(), spec))
+    atlas = current_atlas()
+    mask = atlas.index.usable(spec.station_filter)
+    base = (replace(spec, at=None), hashlib.sha1(mask.tobytes()).hexdigest())
+    first = cached("coverage_cache", base, lambda: compute_coverage(atlas, spec))
+    key = (*base, presence_key(spec, first.presence))
+    result = cached("coverage_cache", key, lambda: first.for_spec(spec))
     return result if result.spec == spec else result.for_spec(spec)
 
 
@@ -197,18 +204,36 @@ def coverage():
                     "districts": _records(table)})
 
 
+def _day_cover(spec: CoverageSpec, weekday: int):
+    """Which cells are covered at each hour of a weekday, cached per question."""
+    return cached("day_cover_cache", (spec, weekday),
+                  lambda: day_cover(current_atlas(), spec, weekday))
+
+
 @bp.get("/coverage/hourly")
 def hourly():
-    """Coverage at each hour of a weekday: the curve that shows the night gap."""
+    """Coverage at each hour of a weekday, of the workers present then: the night gap."""
     spec = _spec()
     weekday = parse_weekday("weekday", request.args.get("weekday"), 1)
-    curve = cached("hourly_cache", (spec, weekday),
-                   lambda: hourly_coverage(current_atlas(), spec, weekday))
+    curve = hourly_table(current_atlas(), spec, weekday, *_day_cover(spec, weekday))
     total = coverage_for(replace(spec, at=None))
     _warm_day(spec, weekday)
     return jsonify({"type": spec.type, "threshold_m": spec.threshold, "weekday": weekday,
                     "workers": total.summary()["workers"],
                     "all_day": total.summary()["covered"], "hours": _records(curve),
+                    **current_atlas().provenance(spec.type)})
+
+
+@bp.get("/coverage/day")
+def day():
+    """A whole weekday in worker-hours: how much of the time workers spend out is covered."""
+    spec = _spec()
+    if spec.at is not None:
+        raise QueryError("at", "a day's coverage covers every hour: give weekday, not at")
+    weekday = parse_weekday("weekday", request.args.get("weekday"), 1)
+    _, cover = _day_cover(spec, weekday)
+    return jsonify({"type": spec.type, "threshold_m": spec.threshold, "weekday": weekday,
+                    **day_totals(current_atlas(), spec, weekday, cover),
                     **current_atlas().provenance(spec.type)})
 
 

@@ -128,8 +128,7 @@ def _solve_plan(spec, k: int, floor: float, exact: bool, kind: str,
             closed_stations(atlas.index, atlas.stations["id"].to_numpy(object), result)
     plan = plan_sites(result, cand, k, atlas.districts, exact=exact, min_density=floor,
                       time_limit=current_app.config["STATIONS_MIP_SECONDS"])
-    after = sc.recompute(sc.apply(atlas.stations, plan_scenario(plan), spec.type), atlas.grid,
-                         atlas.districts, spec, result.network)
+    after = sc.recompute(sc.apply(atlas.stations, plan_scenario(plan), spec.type), result)
     answer = {"type": "plan", "spec": spec.describe(), "candidates": cand.kind,
               "curve": plan.curve, "before": result.summary(), "after": after.summary(),
               "solver": plan.solver, **atlas.provenance(spec.type)}
@@ -184,8 +183,7 @@ def scenario():
     sc.check(change, set(atlas.stations["id"]))
     before = coverage_for(spec)
     with heavy_slot():  # a what-if is never cached: each one takes a slot or a 503
-        after = sc.recompute(sc.apply(atlas.stations, change, spec.type), atlas.grid,
-                             atlas.districts, spec, before.network)
+        after = sc.recompute(sc.apply(atlas.stations, change, spec.type), before)
         zones = after.gaps(20, floor)
     cmp = sc.compare(before, after)
     if out_crs != "wgs84":

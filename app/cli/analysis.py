@@ -289,7 +289,7 @@ def scenario(ctx, type_, threshold, at, add, remove, hours):
     atlas, before = _coverage_steps(ctx, spec, None, "walk", progress)
     sc.check(change, set(atlas.stations["id"]))
     after = progress.step("recomputing", lambda: sc.recompute(
-        sc.apply(atlas.stations, change, spec.type), atlas.grid, atlas.districts, spec))
+        sc.apply(atlas.stations, change, spec.type), before))
     progress.close()
     cmp = sc.compare(before, after)
     if atlas.is_sample:

@@ -27,9 +27,11 @@ from geo.analysis.zones import (
     zone_table,
 )
 from geo.atlas import Atlas
+from geo.hours import day_kind
 from geo.index.cells import CellGrid
 from geo.index.coverage_sets import CoverageSets, straight_sets
 from geo.index.nearest import NearestIndex
+from geo.index.presence import Presence
 from geo.questions import CoverageSpec
 from geo.schema import SERVES
 
@@ -63,17 +65,22 @@ class CoverageResult:
     station: np.ndarray
     stations_usable: int
     network: object | None = None  # the StreetNetwork distances were measured on, if any
+    presence: Presence | None = None  # who is there at each hour; None: all day, always
     served: np.ndarray = field(init=False)
     _zone_cache: dict = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.served = self.grid.served(SERVES[self.spec.type])
+        self.served = served_at(self.grid, self.spec, self.presence)
 
     def for_spec(self, spec: CoverageSpec) -> CoverageResult:
         """This answer for another question with the same usable stations (another hour with
-        the same open set): it shares every array and the zone cache, only the label differs."""
+        the same open set): the distances are shared; the workers (and so the zones) are the
+        same too when the same workers are present, else counted afresh."""
         same = copy.copy(self)
         same.spec = spec
+        if presence_key(spec, self.presence) != presence_key(self.spec, self.presence):
+            same.served = served_at(self.grid, spec, self.presence)
+            same._zone_cache = {}
         return same
 
     @cached_property
@@ -166,6 +173,18 @@ class CoverageResult:
         return gpd.GeoDataFrame(table, geometry=geoms, crs="EPSG:4326")
 
 
+def presence_key(spec: CoverageSpec, presence: Presence | None) -> tuple | None:
+    """What decides the workers counted: None for all day, else the kind of day and hour."""
+    return None if spec.at is None or presence is None else presence.key(spec.at)
+
+
+def served_at(grid: CellGrid, spec: CoverageSpec, presence: Presence | None) -> np.ndarray:
+    """Workers a type serves per cell: all day without a time, else those present then."""
+    if presence_key(spec, presence) is None:
+        return grid.served(SERVES[spec.type])
+    return presence.at(grid, SERVES[spec.type], spec.at)
+
+
 def cell_distances(index: NearestIndex, ids: np.ndarray, grid: CellGrid, spec: CoverageSpec,
                    mask: np.ndarray | None, network=None,
                    snapped: tuple[np.ndarray, np.ndarray] | None = None
@@ -199,17 +218,18 @@ def usable_mask(index: NearestIndex, spec: CoverageSpec) -> np.ndarray | None:
 
 
 def coverage_of(index: NearestIndex, ids: np.ndarray, grid: CellGrid, districts: pd.DataFrame,
-                spec: CoverageSpec, network=None, mask: np.ndarray | None = None
-                ) -> CoverageResult:
+                spec: CoverageSpec, network=None, mask: np.ndarray | None = None,
+                presence: Presence | None = None) -> CoverageResult:
     """Coverage of every demand cell by the stations in `index` (ids: their ids, same order);
-    `mask` overrides which stations are usable (by default: the spec's filter)."""
+    `mask` overrides which stations are usable (by default: the spec's filter); with
+    `presence`, a question with a time counts the workers present then."""
     if spec.type not in SERVES:
         raise ValueError(f"unknown station type {spec.type!r}")
     if mask is None:
         mask = usable_mask(index, spec)
     dist, station = cell_distances(index, ids, grid, spec, mask, network)
     usable = len(usable_rows(index, spec.type, mask))
-    return CoverageResult(spec, grid, districts, dist, station, usable, network)
+    return CoverageResult(spec, grid, districts, dist, station, usable, network, presence)
 
 
 def compute_coverage(atlas: Atlas, spec: CoverageSpec, within_graph: bool = False
@@ -224,7 +244,7 @@ def compute_coverage(atlas: Atlas, spec: CoverageSpec, within_graph: bool = Fals
     if within_graph and network is not None:
         grid = grid.subset(graph_extent(network, grid))
     return coverage_of(atlas.index, atlas.stations["id"].to_numpy(object), grid,
-                       atlas.districts, spec, network)
+                       atlas.districts, spec, network, presence=atlas.presence)
 
 
 def graph_extent(network, grid: CellGrid) -> np.ndarray:
@@ -262,27 +282,60 @@ def day_masks(index: NearestIndex, spec: CoverageSpec, weekday: int) -> DayMasks
     return DayMasks(at, of_hour, masks)
 
 
-def hourly_table(day: DayMasks, covered: list[int], total: int) -> pd.DataFrame:
-    """The 24-hour curve from the workers covered under each distinct mask."""
-    return pd.DataFrame([
-        {"hour": h, "at": when.isoformat(timespec="minutes"),
-         "stations_open": int(day.masks[j].sum()), "covered": int(covered[j]),
-         "share_covered": round(covered[j] / total, 4) if total else None}
-        for h, (when, j) in enumerate(zip(day.at, day.of_hour, strict=True))])
-
-
-def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFrame:
-    """Coverage at each hour (HH:00) of a weekday; hours with the same open set share work."""
+def day_cover(atlas: Atlas, spec: CoverageSpec, weekday: int) -> tuple[DayMasks, np.ndarray]:
+    """Which cells are covered at each hour (HH:00) of a weekday: a (cells, 24) table, with
+    one distance computation per distinct open set."""
     grid = atlas.grid
-    served = grid.served(SERVES[spec.type])
     network = None if spec.mode == "straight" else atlas.network(spec.mode)
     snapped = None if network is None else network.snap(grid.lon, grid.lat)
     ids = atlas.stations["id"].to_numpy(object)
     day = day_masks(atlas.index, spec, weekday)
-    covered = [int(served[cell_distances(atlas.index, ids, grid, spec, mask, network,
-                                         snapped)[0] <= spec.threshold].sum())
-               for mask in day.masks]
-    return hourly_table(day, covered, int(served.sum()))
+    cover = [cell_distances(atlas.index, ids, grid, spec, mask, network, snapped)[0]
+             <= spec.threshold for mask in day.masks]
+    return day, np.column_stack([cover[j] for j in day.of_hour])
+
+
+def day_presence(atlas: Atlas, segments: tuple[str, ...], weekday: int) -> np.ndarray:
+    """(cells, 24) workers of the segments present at each hour of the weekday."""
+    return atlas.presence.day(atlas.grid, segments, day_kind(weekday_date(weekday)))
+
+
+def hourly_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> pd.DataFrame:
+    """Coverage at each hour (HH:00) of a weekday, of the workers present then."""
+    return hourly_table(atlas, spec, weekday, *day_cover(atlas, spec, weekday))
+
+
+def hourly_table(atlas: Atlas, spec: CoverageSpec, weekday: int, day: DayMasks,
+                 cover: np.ndarray) -> pd.DataFrame:
+    """The 24-hour curve from each hour's covered cells and the workers present then."""
+    present = day_presence(atlas, SERVES[spec.type], weekday)
+    there = present.sum(axis=0)
+    covered = np.where(cover, present, 0).sum(axis=0)
+    return pd.DataFrame([
+        {"hour": h, "at": when.isoformat(timespec="minutes"),
+         "stations_open": int(day.masks[j].sum()), "workers_present": int(there[h]),
+         "covered": int(covered[h]),
+         "share_covered": round(covered[h] / there[h], 4) if there[h] else None}
+        for h, (when, j) in enumerate(zip(day.at, day.of_hour, strict=True))])
+
+
+def day_coverage(atlas: Atlas, spec: CoverageSpec, weekday: int) -> dict:
+    """A whole weekday in worker-hours: present and covered, in total and by segment."""
+    return day_totals(atlas, spec, weekday, day_cover(atlas, spec, weekday)[1])
+
+
+def day_totals(atlas: Atlas, spec: CoverageSpec, weekday: int, cover: np.ndarray) -> dict:
+    """Worker-hours present and covered over a day, given each hour's covered cells."""
+    rows = {}
+    for seg in SERVES[spec.type]:
+        present = day_presence(atlas, (seg,), weekday)
+        hours, got = int(present.sum()), int(np.where(cover, present, 0).sum())
+        rows[seg] = {"worker_hours": hours, "covered_worker_hours": got,
+                     "share": round(got / hours, 4) if hours else None}
+    hours = sum(r["worker_hours"] for r in rows.values())
+    got = sum(r["covered_worker_hours"] for r in rows.values())
+    return {"worker_hours": hours, "covered_worker_hours": got,
+            "share": round(got / hours, 4) if hours else None, "segments": rows}
 
 
 def station_service_areas(atlas: Atlas, spec: CoverageSpec) -> gpd.GeoDataFrame:

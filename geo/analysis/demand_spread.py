@@ -28,6 +28,7 @@ from geo.index.cells import (
     parse_cells,
     points_to_cells,
 )
+from geo.index.counts import largest_remainder
 from geo.io.demand_files import DemandSource, RasterGrid
 from geo.io.districts import match_district
 
@@ -54,19 +55,6 @@ class Placement:
         counts = largest_remainder(flat, round(self.total))  # whole masses stay as they are
         n = len(self.mass[segs[0]])
         return {s: counts[k * n:(k + 1) * n] for k, s in enumerate(segs)}, int(counts[-1])
-
-
-def largest_remainder(mass: np.ndarray, total: int) -> np.ndarray:
-    """Whole numbers near `mass` that sum to `total` exactly (Hamilton's method)."""
-    mass = np.asarray(mass, float)
-    if total == 0 or mass.sum() <= 0:
-        return np.zeros(len(mass), np.int64)
-    scaled = mass * (total / mass.sum())
-    base = np.floor(scaled).astype(np.int64)
-    short = total - int(base.sum())
-    order = np.argsort(-(scaled - base), kind="stable")
-    base[order[:short]] += 1
-    return base
 
 
 def _binned(ids: np.ndarray, cells: np.ndarray, values: np.ndarray, rows: list

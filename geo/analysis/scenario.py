@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -13,7 +12,6 @@ from geo.analysis.coverage import CoverageResult, coverage_of
 from geo.errors import QueryError
 from geo.hours import hours_error
 from geo.index.nearest import NearestIndex
-from geo.questions import CoverageSpec
 from geo.schema import AMENITY_BIT, in_china
 
 MAX_CHANGES = 500  # added, removed or re-timed stations in one scenario
@@ -68,11 +66,11 @@ def apply(stations: pd.DataFrame, scenario: Scenario, type_: str) -> pd.DataFram
     return out.reset_index(drop=True)
 
 
-def recompute(stations: pd.DataFrame, grid, districts: gpd.GeoDataFrame, spec: CoverageSpec,
-              network=None) -> CoverageResult:
-    """Coverage over a (modified) station table, the demand grid unchanged."""
-    return coverage_of(NearestIndex(stations), stations["id"].to_numpy(object), grid,
-                       districts, spec, network)
+def recompute(stations: pd.DataFrame, like: CoverageResult) -> CoverageResult:
+    """Coverage over a (modified) station table for the same question as `like`: the same
+    cells, workers present, districts and street network."""
+    return coverage_of(NearestIndex(stations), stations["id"].to_numpy(object), like.grid,
+                       like.districts, like.spec, like.network, presence=like.presence)
 
 
 def compare(before: CoverageResult, after: CoverageResult) -> dict:

@@ -4,6 +4,8 @@
       LIVE                      the live version's name (replaced by rename, never edited)
       versions/<version>/stations.geojson
       versions/<version>/demand.csv.gz  the demand, when one was imported (else the dataset's)
+      versions/<version>/demand_profiles.csv  hourly presence shares, when imported
+      versions/<version>/demand_hours.csv.gz   cells with their own hourly profile, if any
       versions/<version>/manifest.json   source file and sha256, counts, datum, time, importer
 
 A version is written to a temporary directory, fsynced and renamed into place; then LIVE is
@@ -28,6 +30,7 @@ import pandas as pd
 
 from geo.errors import DatasetError
 from geo.io.demand import load_demand
+from geo.io.demand_profiles import CELL_HOURS, PROFILES, load_cell_hours, load_profiles
 from geo.io.districts import load_districts
 from geo.io.stations import load_stations
 from geo.schema import SEGMENTS
@@ -35,6 +38,7 @@ from geo.schema import SEGMENTS
 IMPORTER_VERSION = "1"
 STATIONS = "stations.geojson"
 DEMAND = "demand.csv.gz"
+CARRIED = ("demand", "profiles")  # manifest entries a version keeps unless it replaces them
 LIVE = "LIVE"
 VERSIONS = "versions"
 
@@ -114,31 +118,60 @@ def write_version(directory: str | Path, stations: pd.DataFrame, source: Path, c
     manifest entry) comes along unchanged. Returns its name; the old one stays on disk."""
     meta = {"source": Path(source).name, "sha256": file_digest(source), "crs": crs,
             **station_counts(stations["type"])}
-    carried = _live_files(directory, (DEMAND,))
-    demand = _live_manifest(directory).get("demand")
-    return commit_version(directory, meta | ({"demand": demand} if demand else {}),
+    carried = _live_files(directory, (DEMAND, PROFILES, CELL_HOURS))
+    return commit_version(directory, meta | _carried_meta(directory),
                           lambda m: {STATIONS: json.dumps(stations_document(stations, m),
                                                           ensure_ascii=False).encode(),
                                      **carried}, fail_before_switch)
 
 
-def write_demand_version(directory: str | Path, demand: pd.DataFrame, demand_meta: dict,
-                         fail_before_switch: bool = False) -> str:
-    """Write new demand as a new version and make it live; the stations come along as they are
-    (byte for byte). `demand_meta` records its source file, sha256, segment, kind and totals."""
-    stations = _live_files(directory, (STATIONS,))
-    if STATIONS not in stations:
-        raise DatasetError(f"{directory}: no station list to carry over")
-    types = [f["properties"].get("type") for f in
-             json.loads(stations[STATIONS].decode("utf-8"))["features"]]
-    meta = {"source": demand_meta["source"], "sha256": demand_meta["sha256"],
-            "crs": demand_meta["crs"], **station_counts(pd.Series(types)),
-            "demand": demand_meta}
+def _carried_meta(directory: str | Path) -> dict:
+    """The live manifest's demand and profile entries, which a new version keeps."""
+    live = _live_manifest(directory)
+    return {k: live[k] for k in CARRIED if live.get(k)}
+
+
+def _gzip_csv(table: pd.DataFrame) -> bytes:
+    """A table as gzipped CSV with no timestamp: the same table gives the same bytes."""
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
-        gz.write(demand.to_csv(index=False).encode())
-    return commit_version(directory, meta, lambda m: {**stations, DEMAND: buf.getvalue()},
-                          fail_before_switch)
+        gz.write(table.to_csv(index=False).encode())
+    return buf.getvalue()
+
+
+def _data_version(directory: str | Path, entry: str, entry_meta: dict, files: dict[str, bytes],
+                  keep: tuple[str, ...], fail_before_switch: bool) -> str:
+    """A new version with new demand-side files and the live stations (byte for byte) and
+    the other files in `keep`; the manifest's `entry` records where the new files came from."""
+    carried = _live_files(directory, (STATIONS, *keep))
+    if STATIONS not in carried:
+        raise DatasetError(f"{directory}: no station list to carry over")
+    types = [f["properties"].get("type") for f in
+             json.loads(carried[STATIONS].decode("utf-8"))["features"]]
+    meta = {"source": entry_meta["source"], "sha256": entry_meta["sha256"],
+            "crs": entry_meta.get("crs", "wgs84"), **station_counts(pd.Series(types)),
+            **_carried_meta(directory), entry: entry_meta}
+    return commit_version(directory, meta, lambda m: {**carried, **files}, fail_before_switch)
+
+
+def write_demand_version(directory: str | Path, demand: pd.DataFrame, demand_meta: dict,
+                         fail_before_switch: bool = False,
+                         cell_hours: pd.DataFrame | None = None) -> str:
+    """Write new demand as a new version and make it live; the stations and profiles come
+    along as they are (byte for byte). `demand_meta` records its source file, sha256,
+    segment, kind and totals; `cell_hours`, when given, replaces the own-profile cells."""
+    files = {DEMAND: _gzip_csv(demand)}
+    if cell_hours is not None and len(cell_hours):
+        files[CELL_HOURS] = _gzip_csv(cell_hours)
+    keep = (PROFILES,) if cell_hours is not None else (PROFILES, CELL_HOURS)
+    return _data_version(directory, "demand", demand_meta, files, keep, fail_before_switch)
+
+
+def write_profiles_version(directory: str | Path, profiles: pd.DataFrame, meta: dict) -> str:
+    """Write new presence profiles as a new version; stations and demand come along."""
+    return _data_version(directory, "profiles", meta,
+                         {PROFILES: profiles.to_csv(index=False).encode()},
+                         (DEMAND, CELL_HOURS), False)
 
 
 def commit_version(directory: str | Path, meta: dict, files, fail_before_switch: bool = False
@@ -172,7 +205,8 @@ def commit_version(directory: str | Path, meta: dict, files, fail_before_switch:
 def _live_files(directory: str | Path, names: tuple[str, ...]) -> dict[str, bytes]:
     """The bytes of the live version's files (or a plain dataset's) among `names`."""
     station_file = data_paths(directory)[1]
-    where = {STATIONS: station_file, DEMAND: station_file.parent / DEMAND}
+    where = {n: station_file.parent / n for n in (DEMAND, PROFILES, CELL_HOURS)}
+    where[STATIONS] = station_file
     return {n: where[n].read_bytes() for n in names if where[n].is_file()}
 
 
@@ -214,7 +248,8 @@ def list_versions(directory: str | Path) -> list[dict]:
         out.append({"version": meta["version"], "created": meta["created"],
                     "stations": meta["stations"], "by_type": meta.get("by_type", {}),
                     "source": meta["source"], "sha256": meta["sha256"], "crs": meta["crs"],
-                    "demand": meta.get("demand"), "live": meta["version"] == live})
+                    "demand": meta.get("demand"), "profiles": meta.get("profiles"),
+                    "live": meta["version"] == live})
     return sorted(out, key=lambda v: v["created"])
 
 
@@ -239,6 +274,15 @@ def load_tables(data: str | Path | None = None, crs: str = "wgs84"
     return (load_stations(station_file, crs=crs),
             load_districts(_first((data_dir,), "districts.geojson")),
             load_demand(_first((station_file.parent, data_dir), DEMAND)))
+
+
+def load_presence_tables(data: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A dataset's presence profiles (else the embedded defaults) and own-profile cells."""
+    data_dir, station_file = data_paths(data)
+    own = next((d / CELL_HOURS for d in (station_file.parent, data_dir)
+                if (d / CELL_HOURS).is_file()), None)
+    return (load_profiles(_first((station_file.parent, data_dir), PROFILES)),
+            load_cell_hours(own))
 
 
 def _first(dirs: tuple[Path, ...], name: str) -> Path:

@@ -41,15 +41,20 @@ import shapely
 
 from geo.analysis.coverage import (
     CoverageResult,
+    DayMasks,
     cell_distances,
     day_masks,
-    hourly_table,
+    served_at,
     usable_mask,
     usable_rows,
+    weekday_date,
 )
 from geo.analysis.zones import density_floor
+from geo.hours import day_kind
 from geo.index.cells import CellGrid
 from geo.index.nearest import NearestIndex
+from geo.index.presence import Presence
+from geo.io.datasets import load_presence_tables
 from geo.io.export import gaps_bytes, write_atomic
 from geo.national.dataset import NationalData, Partition, check_stations
 from geo.national.runner import Runner
@@ -74,6 +79,7 @@ class Shared:
     spec: CoverageSpec
     floor: float
     out: str | None  # the folder for the per-cell parts, or None to write none
+    presence: Presence | None = None  # who is there at each hour (the embedded profiles)
 
 
 def usable_index(stations: pd.DataFrame, spec: CoverageSpec, mask: np.ndarray | None = None
@@ -95,7 +101,13 @@ def shared_for(data: NationalData, spec: CoverageSpec, min_density: float | None
     """Everything the partitions share, built once on the client for broadcasting."""
     index, ids = usable_index(data.stations, spec)
     return Shared(index, ids, spec, density_floor(spec.type, min_density),
-                  None if out is None else str(out))
+                  None if out is None else str(out), default_presence())
+
+
+def default_presence() -> Presence:
+    """The national sample has no profiles of its own: the embedded dataset's serve, so a
+    city's answer at a time counts the workers present as Shanghai's does."""
+    return Presence.from_tables(*load_presence_tables())
 
 
 def _grid(cells: pd.DataFrame) -> CellGrid:
@@ -111,7 +123,7 @@ def cover_partition(part: Partition, shared: Shared) -> tuple[pd.DataFrame, pd.D
     grid = _grid(cells)
     spec = shared.spec
     dist, station = cell_distances(shared.index, shared.ids, grid, spec, None)
-    served = grid.served(SERVES[spec.type])
+    served = served_at(grid, spec, shared.presence)
     covered = dist <= spec.threshold
     if shared.out is not None:
         _write_cells(part, grid, served, dist, station, covered, shared.out)
@@ -121,45 +133,63 @@ def cover_partition(part: Partition, shared: Shared) -> tuple[pd.DataFrame, pd.D
     return sums, slim_rows(cells, dist)
 
 
-def hourly_partition(part: Partition, hours: list[Shared]) -> pd.DataFrame:
-    """Workers covered in one partition under each distinct hour's usable stations."""
+def hourly_partition(part: Partition, hours: list[Shared], of_hour: list[int],
+                     kind: str) -> pd.DataFrame:
+    """Workers present and covered in one partition at each hour (one distance computation
+    per distinct set of usable stations)."""
     grid = _grid(part.load())
-    covered = []
-    for s in hours:
-        dist, _ = cell_distances(s.index, s.ids, grid, s.spec, None)
-        covered.append(int(grid.served(SERVES[s.spec.type])[dist <= s.spec.threshold].sum()))
-    return pd.DataFrame({"city_code": part.city_code, "mask": np.arange(len(hours)),
-                         "covered": covered})
+    spec = hours[0].spec
+    cover = [cell_distances(s.index, s.ids, grid, s.spec, None)[0] <= spec.threshold
+             for s in hours]
+    present = hours[0].presence.day(grid, SERVES[spec.type], kind)
+    covered = np.where(np.column_stack([cover[j] for j in of_hour]), present, 0).sum(axis=0)
+    return pd.DataFrame({"city_code": part.city_code, "hour": np.arange(24),
+                         "workers_present": present.sum(axis=0), "covered": covered})
 
 
 def national_hourly(data: NationalData, spec: CoverageSpec, weekday: int, workers: pd.DataFrame,
                     client=None, progress: bool = False) -> pd.DataFrame:
-    """The 24-hour curve of a weekday for each city and for all of them (`city_code` "all"):
-    each distinct set of open stations is measured once, partition by partition."""
+    """The 24-hour curve of a weekday for each city and for all of them (`city_code` "all"),
+    of the workers present at each hour: each distinct set of open stations is measured once,
+    partition by partition."""
     run = Runner(client, progress)
     check_stations(data.stations)
     day = day_masks(NearestIndex(data.stations), spec, weekday)
-    hours = run.share([Shared(*usable_index(data.stations, spec, m), spec, 0.0, None)
+    presence = default_presence()
+    hours = run.share([Shared(*usable_index(data.stations, spec, m), spec, 0.0, None, presence)
                        for m in day.masks])
-    parts = run.gather(run.map(hourly_partition, data.partitions, hours=hours))
-    covered = pd.concat(parts, ignore_index=True).groupby(["city_code", "mask"])["covered"].sum()
+    parts = run.gather(run.map(hourly_partition, data.partitions, hours=hours,
+                               of_hour=day.of_hour, kind=day_kind(weekday_date(weekday))))
+    sums = pd.concat(parts, ignore_index=True).groupby(["city_code", "hour"])[
+        ["workers_present", "covered"]].sum()
     names = data.areas.drop_duplicates("city_code").set_index("city_code")
     total = workers.groupby("city_code")["workers"].sum()
     frames = []
     for code in [*sorted(total.index), "all"]:
         if code == "all":
-            got = covered.groupby(level="mask").sum()
+            got = sums.groupby(level="hour").sum()
             n, province, city = int(total.sum()), "", "all"
         else:
-            got = covered.loc[code]
+            got = sums.loc[code]
             n, province, city = int(total[code]), names.loc[code, "province"], \
                 names.loc[code, "city"]
-        table = hourly_table(day, [int(got.get(j, 0)) for j in range(len(day.masks))], n)
+        table = curve_table(day, got.reindex(range(24), fill_value=0))
         table.insert(0, "workers", n)
         for col, value in (("city_code", code), ("city", city), ("province", province)):
             table.insert(0, col, value)
         frames.append(table)
     return pd.concat(frames, ignore_index=True)
+
+
+def curve_table(day: DayMasks, got: pd.DataFrame) -> pd.DataFrame:
+    """The 24-hour curve from the workers present and covered at each hour."""
+    there, covered = got["workers_present"].to_numpy(), got["covered"].to_numpy()
+    return pd.DataFrame([
+        {"hour": h, "at": when.isoformat(timespec="minutes"),
+         "stations_open": int(day.masks[j].sum()), "workers_present": int(there[h]),
+         "covered": int(covered[h]),
+         "share_covered": round(covered[h] / there[h], 4) if there[h] else None}
+        for h, (when, j) in enumerate(zip(day.at, day.of_hour, strict=True))])
 
 
 def slim_rows(cells: pd.DataFrame, dist: np.ndarray) -> pd.DataFrame:
@@ -199,7 +229,7 @@ def city_result(rows: list[pd.DataFrame], shared: Shared, names: pd.DataFrame
     usable = len(usable_rows(shared.index, shared.spec.type, None))
     return CoverageResult(shared.spec, _grid(cells), names,
                           cells["distance_m"].to_numpy(float),
-                          np.full(len(cells), None, object), usable)
+                          np.full(len(cells), None, object), usable, presence=shared.presence)
 
 
 def city_gaps(rows: list[pd.DataFrame], shared: Shared, *, names: pd.DataFrame, limit: int,

@@ -40,6 +40,7 @@ from geo.coords import METRES_PER_DEGREE, geodesic
 from geo.errors import QueryError
 from geo.hours import TIMEZONE
 from geo.index.cells import cell_centres
+from geo.index.counts import largest_remainder
 from geo.national.dataset import CELLS_DIR, META
 from geo.schema import AMENITIES, AMENITY_BIT, SAMPLE_SOURCE, SEGMENTS, STATION_TYPES
 
@@ -110,19 +111,6 @@ def city_centre(city: City) -> shapely.Point:
     lat = shapely.get_y(shapely.centroid(geoms))
     areas = shapely.area(geoms) * np.cos(np.radians(lat))
     return shapely.point_on_surface(geoms[int(np.argmin(areas))])
-
-
-def shares(weights: np.ndarray, total: int) -> np.ndarray:
-    """Split `total` in proportion to weights, whole numbers summing to total (largest
-    remainder, ties to the earlier)."""
-    weights = np.asarray(weights, float)
-    if total <= 0 or weights.sum() <= 0:
-        return np.zeros(len(weights), np.int64)
-    exact = weights / weights.sum() * total
-    out = np.floor(exact).astype(np.int64)
-    rest = np.argsort(-(exact - out), kind="stable")[: total - int(out.sum())]
-    out[rest] += 1
-    return out
 
 
 def city_stations(city: City, cells: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -210,7 +198,7 @@ def build_national(out: str | Path, cells_per_city: int | None = None,
         run = Runner(client, progress)
         workers = run.gather(run.map(write_city_cells, cities, cells_per_city=cells_per_city,
                                          seed=seed, folder=str(tmp)))
-        counts = shares(np.asarray(workers), stations)
+        counts = largest_remainder(np.asarray(workers), stations)
         placed = run.gather([run.submit(read_city_stations, c, int(n), seed, str(tmp))
                              for c, n in zip(cities, counts, strict=True)])
         table = pd.concat(placed, ignore_index=True) if placed else \
