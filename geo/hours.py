@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -19,8 +19,8 @@ HOLIDAY_COUNTRY = "CN"  # `PH` means China's public holidays, wherever hours are
 # three-letter English abbreviations, which they also take.
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 WEEKDAY_ABBRS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Kinds of day a demand profile distinguishes: China's public holidays (as `PH` in opening
-# hours) are `holiday`, Saturdays and Sundays `weekend`, the rest `weekday`.
+# Kinds of day a demand profile distinguishes: China's days off are `holiday`, Saturdays and
+# Sundays `weekend` (unless made working days), the rest `weekday`.
 DAY_KINDS = ("weekday", "weekend", "holiday")
 
 
@@ -31,11 +31,23 @@ def parse_hours(expr: str) -> OpeningHours:
 
 
 def day_kind(day: date) -> str:
-    """Which profile a date follows: the same holiday calendar as the stations' `PH` hours,
-    so a station closed on a holiday and the workers absent that day agree."""
-    if parse_hours("PH").is_open(datetime.combine(day, time(12))):
+    """Which profile a date follows: China's statutory days off (the `holidays` package,
+    substituted days off included) are `holiday`; a weekend made a working day (调休) is a
+    `weekday`."""
+    calendar = _china(day.year)
+    if day in calendar:
         return "holiday"
-    return "weekend" if day.weekday() >= 5 else "weekday"
+    if day.weekday() >= 5 and day not in calendar.weekend_workdays:
+        return "weekend"
+    return "weekday"
+
+
+@lru_cache(maxsize=16)
+def _china(year: int):
+    """China's public holidays of a year, built once."""
+    import holidays
+
+    return holidays.China(years=[year])
 
 
 def hours_error(expr: str) -> str | None:

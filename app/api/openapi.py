@@ -173,9 +173,19 @@ COVERAGE_OUT = {"type": "object", "required": ["summary", "districts"], "propert
                        "workers": INT, "covered": INT, "share_covered": _n(NUM)}}}}}
 HOURLY_OUT = {"type": "object", "required": ["hours", "workers"], "properties": {
     "workers": INT, "hours": {"type": "array", "minItems": 24, "maxItems": 24, "items": {
-        "type": "object", "required": ["hour", "covered", "share_covered"],
+        "type": "object",
+        "required": ["hour", "workers_present", "covered", "share_covered"],
         "properties": {"hour": {"type": "integer", "minimum": 0, "maximum": 23},
-                       "covered": INT, "share_covered": _n(NUM)}}}}}
+                       "workers_present": INT, "covered": INT, "share_covered": _n(NUM)}}}}}
+WEEKDAY = _q("weekday", "0-6 (Monday = 0), mo..su or mon..sun.",
+             {"type": "string", "pattern": WEEKDAY_PATTERN})
+WORKER_HOURS = {"type": "object",
+                "required": ["worker_hours", "covered_worker_hours", "share"],
+                "properties": {"worker_hours": INT, "covered_worker_hours": INT,
+                               "share": _n(NUM)}}
+DAY_OUT = {**WORKER_HOURS, "required": [*WORKER_HOURS["required"], "segments"],
+           "properties": {**WORKER_HOURS["properties"], "weekday": INT,
+                          "segments": {"type": "object", "additionalProperties": WORKER_HOURS}}}
 
 
 SPEC = {"type": "object", "required": ["type", "threshold_m", "mode", "at", "amenities"],
@@ -430,9 +440,13 @@ def document() -> dict:
                 _ok(COVERAGE_OUT, csv="text/csv")),
             "/api/coverage/hourly": _get("Coverage at each hour of a weekday", [
                 *[p for p in COVERAGE if p["name"] != "at"],
-                _q("weekday", "0-6 (Monday = 0), mo..su or mon..sun.",
-                   {"type": "string", "pattern": WEEKDAY_PATTERN})],
+                WEEKDAY],
                 _ok(HOURLY_OUT)),
+            "/api/coverage/day": _get("A whole weekday in worker-hours: present and covered, "
+                                      "in total and by segment", [
+                *[p for p in COVERAGE if p["name"] != "at"],
+                WEEKDAY],
+                _ok(DAY_OUT)),
             "/api/gaps": _get("Ranked gap zones: station-sized (group=site) or connected", [
                 *COVERAGE, MIN_DENSITY,
                 _q("group", "site: the uncovered dense cells one new station would serve, "

@@ -182,7 +182,7 @@ def datasets(ctx: click.Context, dataset: str | None, use: str | None, as_json: 
     versions = list_versions(target)
     if as_json:
         click.echo(json.dumps([{k: v[k] for k in ("version", "created", "stations", "source",
-                                                  "demand", "live")} for v in versions],
+                                                  "demand", "profiles", "live")} for v in versions],
                               ensure_ascii=False, indent=1))
         return
     rows = [["*" if v["live"] else "", v["version"], v["created"], v["stations"],

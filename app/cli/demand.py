@@ -1,5 +1,6 @@
-"""`stations demand import`: a union's own worker demand in place of the sample, as a new
-version of the dataset (all or nothing), with a report of where every worker went."""
+"""`stations demand import` and `stations demand profiles`: a union's own worker demand and
+hourly presence in place of the sample, each as a new version of the dataset (all or
+nothing), with a report of where every worker went."""
 
 from __future__ import annotations
 
@@ -15,8 +16,17 @@ from app.i18n import LANGS
 from geo.analysis.demand_spread import MODES, WEIGHTS, DemandImport, import_demand
 from geo.coords import CRS_NAMES
 from geo.errors import DemandFileError
-from geo.io.datasets import data_paths, demand_sources, load_tables, write_demand_version
+from geo.io.datasets import (
+    data_paths,
+    demand_sources,
+    file_digest,
+    load_presence_tables,
+    load_tables,
+    write_demand_version,
+    write_profiles_version,
+)
 from geo.io.demand_files import read_demand
+from geo.io.demand_profiles import merge_profiles, read_profiles
 from geo.schema import SEGMENTS
 
 PROBLEM_COLUMNS = {"en": ["sheet", "row", "column", "value", "reason"],
@@ -25,11 +35,13 @@ WORDS = {
     "en": {"read": "read", "placed": "placed in cells", "outside": "outside the dataset's land",
            "rows": "rows", "method": "method", "dry": "ok (dry run): nothing written",
            "done": "imported as version {v}, now live in {d}",
-           "cols": ["code", "district", "before", "after"]},
+           "cols": ["code", "district", "before", "after"],
+           "profile_cols": ["segment", "day", "mean share", "busiest hour"]},
     "zh": {"read": "读取", "placed": "落入网格", "outside": "落在本数据集陆域之外",
            "rows": "行", "method": "方法", "dry": "检查通过（试运行）：未写入任何文件",
            "done": "已导入为版本 {v}，已在 {d} 生效",
-           "cols": ["代码", "区", "导入前", "导入后"]},
+           "cols": ["代码", "区", "导入前", "导入后"],
+           "profile_cols": ["人群", "日类型", "平均在岗比例", "最多的小时"]},
 }
 
 
@@ -111,7 +123,8 @@ def import_demand_cmd(ctx: click.Context, path: str, dataset: str | None, segmen
         source = read_demand(path, crs=crs, count=count, sheet=sheet,
                              mapping=column_mapping(mapping))
         result = import_demand(source, live, districts, segment, mode, weight_by,
-                               demand_sources(data_paths(target)[0] if target else None))
+                               demand_sources(data_paths(target)[0] if target else None),
+                               load_presence_tables(target)[1])
     except DemandFileError as exc:  # bad rows (an unknown district is found in placing)
         print_problems(exc, lang, report)
         raise
@@ -119,5 +132,43 @@ def import_demand_cmd(ctx: click.Context, path: str, dataset: str | None, segmen
     if dry_run:
         click.echo(WORDS[lang]["dry"])
         return
-    version = write_demand_version(target, result.demand, result.meta)
+    version = write_demand_version(target, result.demand, result.meta,
+                                   cell_hours=result.cell_hours)
+    click.echo(WORDS[lang]["done"].format(v=version, d=target))
+
+
+@demand.command("profiles")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--dataset", default=None, metavar="DIR",
+              help="Versioned dataset directory (default: --data / STATIONS_DATA).")
+@click.option("--dry-run", is_flag=True, help="Check and show only; write nothing.")
+@click.option("--report", default=None, metavar="FILE.json|.csv|.xlsx",
+              help="Write the bad rows, if any, to a file.")
+@click.option("--lang", type=click.Choice(list(LANGS)), default=None,
+              help="Report language (default: from the locale).")
+@click.pass_context
+def profiles_cmd(ctx: click.Context, path: str, dataset: str | None, dry_run: bool,
+                 report: str | None, lang: str | None) -> None:
+    """Import presence profiles (segment, day = weekday|weekend|holiday, hour 0-23, share
+    0..1): the share of a cell's workers there at each hour. Rows the file leaves out keep
+    their live shares; a new live version (all or nothing; exit 2 naming the bad rows)."""
+    lang = lang or default_lang()
+    target = dataset or ctx.obj.get("data")
+    if not target and not dry_run:
+        raise click.UsageError("--dataset DIR is required (or --data / STATIONS_DATA)")
+    try:
+        new = read_profiles(path)
+    except DemandFileError as exc:
+        print_problems(exc, lang, report)
+        raise
+    table = merge_profiles(load_presence_tables(target)[0], new)
+    rows = [[seg, day, f"{g['share'].mean():.3f}", int(g['share'].idxmax() - g.index[0])]
+            for (seg, day), g in table.groupby(["segment", "day"], sort=False)]
+    click.echo(format_table(WORDS[lang]["profile_cols"], rows))
+    if dry_run:
+        click.echo(WORDS[lang]["dry"])
+        return
+    version = write_profiles_version(target, table, {
+        "source": Path(path).name, "sha256": file_digest(path), "rows": len(new),
+        "segments": sorted(set(new["segment"]))})
     click.echo(WORDS[lang]["done"].format(v=version, d=target))

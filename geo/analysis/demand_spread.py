@@ -25,11 +25,13 @@ from geo.index.cells import (
     cell_centres,
     cell_index,
     cell_polygons,
+    cell_strings,
     parse_cells,
     points_to_cells,
 )
 from geo.index.counts import largest_remainder
 from geo.io.demand_files import DemandSource, RasterGrid
+from geo.io.demand_profiles import HOUR_COLUMNS, hourly_shares
 from geo.io.districts import match_district
 
 EQUAL_AREA = "EPSG:6933"  # areas for the shares: equal-area, so ratios are true ratios
@@ -252,11 +254,13 @@ class DemandImport:
     demand: pd.DataFrame
     report: dict
     meta: dict
+    cell_hours: pd.DataFrame | None = None  # the new own-profile cells; None: unchanged
 
 
 def import_demand(source: DemandSource, demand: pd.DataFrame, districts: gpd.GeoDataFrame,
                   segment: str, mode: str = "replace", weight_by: str = "area",
-                  sources: dict[str, str] | None = None) -> DemandImport:
+                  sources: dict[str, str] | None = None,
+                  cell_hours: pd.DataFrame | None = None) -> DemandImport:
     """Place a read demand file into a dataset's demand table (nothing is written here)."""
     ids = parse_cells(demand["h3"].to_numpy())
     codes = demand["district_code"].to_numpy(str)
@@ -276,5 +280,37 @@ def import_demand(source: DemandSource, demand: pd.DataFrame, districts: gpd.Geo
             "weight_by": weight_by if source.kind == "polygons" else None,
             "total_read": total_read, "total_placed": report["total_placed"],
             "outside": outside,
-            "sources": {**(sources or {}), **{s: source.name for s in segs}}}
-    return DemandImport(after, report, meta)
+            "sources": {**(sources or {}), **{s: source.name for s in segs}},
+            "hourly_cells": 0}
+    hours = own_hours(source, ids, segment, mode, cell_hours)
+    if hours is not None:
+        meta["hourly_cells"] = report["hourly_cells"] = int((hours["segment"] == segment).sum())
+    return DemandImport(after, report, meta, hours)
+
+
+def own_hours(source: DemandSource, ids: np.ndarray, segment: str, mode: str,
+              live: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The own-profile cells after the import: a file with h00…h23 gives its cells theirs
+    (rows of one cell summed first); `replace` drops the segment's old ones, `add` only
+    those of the cells the file has. None when nothing changes."""
+    live = live if live is not None else pd.DataFrame(columns=["h3", "segment",
+                                                               *HOUR_COLUMNS])
+    if source.hours is None and mode == "add":
+        return None
+    keep = live["segment"] != segment
+    if source.hours is None:
+        return live[keep].reset_index(drop=True)
+    pos = cell_index(ids, source.cells)
+    inside = pos >= 0
+    n = len(ids)
+    sums = np.column_stack([np.bincount(pos[inside], weights=source.hours[inside, h],
+                                        minlength=n) for h in range(24)])
+    workers = np.bincount(pos[inside], weights=source.counts[inside], minlength=n)
+    rows = np.unique(pos[inside])
+    mine = pd.DataFrame(np.round(hourly_shares(sums[rows], workers[rows]), 4),
+                        columns=list(HOUR_COLUMNS))
+    mine.insert(0, "segment", segment)
+    mine.insert(0, "h3", cell_strings(ids[rows]))
+    if mode == "add":
+        keep &= ~live["h3"].isin(set(mine["h3"]))
+    return pd.concat([live[keep], mine], ignore_index=True)

@@ -1,7 +1,7 @@
 """Workers present at an hour: each cell's workers times its segment's share for that hour and
-kind of day (or the cell's own profile), rounded per cell to whole workers (half up). The
-rounding is the cell's own, so a city computed in partitions, or a part of a city, counts
-exactly what the whole does."""
+kind of day (or the cell's own profile), rounded per cell and segment to whole workers (half
+up). The rounding is the cell's own, so a city computed in partitions, or a part of a city,
+counts exactly what the whole does."""
 
 from __future__ import annotations
 
@@ -46,19 +46,18 @@ class Presence:
         return grid.workers[segment][:, None] * share
 
     def day(self, grid: CellGrid, segments: tuple[str, ...], kind: str) -> np.ndarray:
-        """(cells, 24) whole workers present each hour in the segments."""
-        return whole(self.exact(grid, segments, kind))
-
-    def exact(self, grid: CellGrid, segments: tuple[str, ...], kind: str) -> np.ndarray:
-        """(cells, 24) workers present in the segments, fractional."""
+        """(cells, 24) whole workers present each hour in the segments (each segment's
+        rounded on its own, so segments add up to the total they are part of)."""
         if kind not in DAY_KINDS:
             raise ValueError(f"unknown kind of day {kind!r}")
-        return sum((self.segment_matrix(grid, s, kind) for s in segments),
-                   np.zeros((len(grid), 24)))
+        return sum((whole(self.segment_matrix(grid, s, kind)) for s in segments),
+                   np.zeros((len(grid), 24), np.int64))
 
     def at(self, grid: CellGrid, segments: tuple[str, ...], when: datetime) -> np.ndarray:
         """Whole workers present per cell at a local time (its hour, its kind of day)."""
-        return whole(self.exact(grid, segments, day_kind(when.date()))[:, when.hour])
+        kind = day_kind(when.date())
+        return sum((whole(self.segment_matrix(grid, s, kind)[:, when.hour]) for s in segments),
+                   np.zeros(len(grid), np.int64))
 
     def key(self, when: datetime) -> tuple[str, int]:
         """What the workers present depend on: answers at times with the same key share them."""

@@ -28,12 +28,14 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 # a demand file's own columns (its coordinates and districts use HEADERS above); an H3 table
-# may carry one column per worker segment (geo.schema.SEGMENTS), named as the segment
+# may carry one column per worker segment (geo.schema.SEGMENTS), named as the segment, or
+# 24 columns h00…h23 of counts by hour
 DEMAND_HEADERS: dict[str, tuple[str, ...]] = {
     "h3": ("h3", "h3_index", "h3index", "cell", "hex", "h3cell"),
     "count": ("count", "workers", "value", "population", "pop", "人数", "数量", "职工数",
               "从业人数", "人口", "骑手数", "户外职工数"),
     "outdoor": ("outdoor",), "office": ("office",), "industrial": ("industrial",),
+    **{f"h{h:02d}": (f"h{h:02d}",) for h in range(24)},  # counts by hour: an own profile
 }
 
 TYPES: dict[str, tuple[str, ...]] = {

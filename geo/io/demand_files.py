@@ -22,6 +22,7 @@ from geo.io.clerk_import import RowProblems, column_map, table_coordinates
 from geo.io.clerk_table import GEO, Headers, RawTable, read_table
 from geo.io.clerk_words import demand_field
 from geo.io.datasets import file_digest
+from geo.io.demand_profiles import HOUR_COLUMNS
 from geo.schema import SEGMENTS
 
 RASTER = (".tif", ".tiff")
@@ -60,6 +61,7 @@ class DemandSource:
     districts: list[str] = field(default_factory=list)  # district tables: the text per row
     rows: list[int] = field(default_factory=list)  # the clerk's row number per count
     grid: RasterGrid | None = None
+    hours: np.ndarray | None = None  # h3 tables with h00…h23: counts by hour, (rows, 24)
 
     @property
     def total(self) -> float:
@@ -175,6 +177,15 @@ def _h3_table(t: RawTable, cols: dict, problems: list[dict], base: dict) -> Dema
                                  "value": v, "reason": f"{v!r} is not an H3 resolution-9 cell"})
     segs = {s: _counts(f[cols[s]], t.rows, cols[s], problems, t.sheets)
             for s in SEGMENTS if s in cols}
+    hours = _hour_columns(t, problems)
+    if hours is not None:
+        if segs:
+            raise TableError(f"{base['name']}: hourly columns h00…h23 give one segment's "
+                             "profile: use one count column (or none), not a column per "
+                             "segment")
+        values = (_counts(f[cols["count"]], t.rows, cols["count"], problems, t.sheets)
+                  if "count" in cols else np.nan_to_num(hours).max(axis=1))
+        return DemandSource("h3", counts=values, cells=ids, hours=hours, **base)
     if "count" in cols:
         values = _counts(f[cols["count"]], t.rows, cols["count"], problems, t.sheets)
         return DemandSource("h3", counts=values, cells=ids, **base)
@@ -182,6 +193,19 @@ def _h3_table(t: RawTable, cols: dict, problems: list[dict], base: dict) -> Dema
         raise TableError(f"{base['name']}: an H3 table needs a count column (人数, count, "
                          f"workers…) or one column per segment ({', '.join(SEGMENTS)})")
     return DemandSource("h3", counts=sum(segs.values()), cells=ids, segments=segs, **base)
+
+
+def _hour_columns(t: RawTable, problems: list[dict]) -> np.ndarray | None:
+    """Counts by hour from columns h00…h23 (all 24, or none), each checked like a count."""
+    names = {str(c).strip().lower(): c for c in t.frame.columns}
+    have = [h for h in HOUR_COLUMNS if h in names]
+    if not have:
+        return None
+    if len(have) < 24:
+        missing = ", ".join(h for h in HOUR_COLUMNS if h not in names)
+        raise TableError(f"hourly columns need all 24 of h00…h23; missing {missing}")
+    return np.column_stack([_counts(t.frame[names[h]], t.rows, names[h], problems, t.sheets)
+                            for h in HOUR_COLUMNS])
 
 
 def read_features(path: Path, crs: str, count: str | None) -> DemandSource:
