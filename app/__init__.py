@@ -57,6 +57,7 @@ def _install_views(app: Flask) -> None:
         openapi,
         planner,
         reports,
+        schedule,
         search,
         stations,
         validate,
@@ -73,8 +74,9 @@ def _install_views(app: Flask) -> None:
         security_headers,
     )
 
-    heavy = (coverage.bp, planner.bp, validate.bp)
-    blueprints = (site.bp, health.bp, stations.bp, coverage.bp, planner.bp, search.bp,
+    heavy = (coverage.bp, planner.bp, schedule.bp, validate.bp)
+    blueprints = (site.bp, health.bp, stations.bp, coverage.bp, planner.bp, schedule.bp,
+                  search.bp,
                   reports.bp, validate.bp, embeds.bp, oembed.bp, pwa.bp, openapi.bp,
                   national.bp, admin.bp)
     limits.register(app, heavy, writes=reports.bp)

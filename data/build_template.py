@@ -13,7 +13,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.cli.data import TEMPLATE_COLUMNS
+from geo.io.export import TEMPLATE_COLUMNS
 
 EXAMPLE = {"编号": "", "名称": "示例：南京东路爱心接力站", "类型": "户外职工爱心接力站",
            "所属区": "黄浦区", "地址": "示例地址（请替换）", "经度": "121.4796340",

@@ -118,6 +118,24 @@ def week_table(expr: str, monday: datetime) -> list[list[tuple[str, str]]]:
     return days
 
 
+def extend_day(expr: str, day: datetime, start_hour: int | None, end_hour: int | None) -> str:
+    """`expr` with one weekday's opening started at start_hour:00 and/or ended at end_hour:00
+    (24 for midnight): a rule for that weekday appended, which overrides the earlier ones on
+    that day, then the public-holiday clause again so holidays keep theirs."""
+    monday = local_time(day).replace(hour=0, minute=0, second=0, microsecond=0)
+    monday -= timedelta(days=monday.weekday())
+    spans = week_table(expr, monday)[day.weekday()]
+    if not spans:
+        raise ValueError(f"{expr!r} is not open on {WEEKDAYS[day.weekday()]}: nothing to extend")
+    if start_hour is not None:
+        spans[0] = (f"{start_hour:02d}:00", spans[0][1])
+    if end_hour is not None:
+        spans[-1] = (spans[-1][0], f"{end_hour:02d}:00")
+    rule = f"{WEEKDAYS[day.weekday()].capitalize()} " + ",".join(f"{a}-{b}" for a, b in spans)
+    ph = holiday_rule(expr)
+    return f"{expr}; {rule}" + (f"; PH {ph}" if ph else "")
+
+
 def holiday_rule(expr: str) -> str | None:
     """The public-holiday clause of an expression ('off', '10:00-16:00'), or None if it has none.
 

@@ -71,6 +71,18 @@ def parse_int(param: str, raw: str | None, lo: int, hi: int, default: int) -> in
     return value
 
 
+def parse_clock_hour(param: str, raw: str | None, default: int) -> int:
+    """A whole hour of the day as HH:00 (00:00 to 24:00), or a bare hour 0-24."""
+    if raw is None or str(raw).strip() == "":
+        return default
+    text = str(raw).strip()
+    m = re.fullmatch(r"([01]?[0-9]|2[0-4])(?::00)?", text)
+    if not m or not text.isascii():
+        raise QueryError(param, f"{param} must be a whole hour from 00:00 to 24:00, got "
+                                f"{shown(raw)}")
+    return int(m.group(1))
+
+
 def parse_choice(param: str, raw: str | None, choices: tuple[str, ...]) -> str | None:
     """One of `choices`, or None when absent."""
     if raw is None or str(raw).strip() == "":

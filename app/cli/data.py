@@ -20,27 +20,21 @@ from geo.atlas import Atlas
 from geo.coords import check_crs
 from geo.io.clerk_import import ImportResult, import_table
 from geo.io.clerk_table import read_table
-from geo.io.clerk_words import AMENITY_WORDS, HOSTS, TYPES
+from geo.io.clerk_words import TYPES
 from geo.io.datasets import DEFAULT_DATA_DIR, list_versions, live_dir, use_version, write_version
 from geo.io.districts import load_districts
+from geo.io.export import template_frame
 
 REPORT_COLUMNS = {"en": ["level", "sheet", "row", "column", "value", "reason", "hint"],
                   "zh": ["级别", "工作表", "行", "列", "值", "原因", "建议"]}
 LEVELS = {"zh": {"error": "错误", "warning": "提醒", "info": "说明"},
           "en": {"error": "error", "warning": "warning", "info": "info"}}
-TEMPLATE_COLUMNS = ["编号", "名称", "类型", "所属区", "地址", "经度", "纬度", "开放时间", "设施",
-                    "电话", "座位数", "承办单位", "来源"]
 
 
 def default_lang() -> str:
     """Chinese when the locale says so (LANG=zh_CN.UTF-8), English otherwise."""
     loc = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
     return "zh" if loc.lower().startswith("zh") else "en"
-
-
-def _zh(table: dict[str, tuple[str, ...]], key: str) -> str:
-    """The first Chinese spelling of a vocabulary entry (what the template uses)."""
-    return next((w for w in table[key] if any("\u4e00" <= c <= "\u9fff" for c in w)), key)
 
 
 def report_frame(result: ImportResult, lang: str) -> pd.DataFrame:
@@ -190,22 +184,6 @@ def datasets(ctx: click.Context, dataset: str | None, use: str | None, as_json: 
             for v in versions]
     click.echo(format_table(["live", "version", "created", "stations", "types", "source",
                              "crs"], rows))
-
-
-def template_frame(stations: pd.DataFrame) -> pd.DataFrame:
-    """Stations in the import template's layout (Chinese headers, Chinese words)."""
-    return pd.DataFrame({
-        "编号": stations["id"], "名称": stations["name"],
-        "类型": [_zh(TYPES, t) for t in stations["type"]],
-        "所属区": stations["district"], "地址": stations["address"],
-        "经度": [f"{v:.7f}" for v in stations["lon"]],
-        "纬度": [f"{v:.7f}" for v in stations["lat"]],
-        "开放时间": stations["opening_hours"],
-        "设施": ["、".join(_zh(AMENITY_WORDS, a) for a in am) for am in stations["amenities"]],
-        "电话": stations["phone"],
-        "座位数": ["" if pd.isna(c) else str(int(c)) for c in stations["capacity"]],
-        "承办单位": [_zh(HOSTS, h) for h in stations["host"]],
-        "来源": stations["source"]})[TEMPLATE_COLUMNS]
 
 
 @cli.command()

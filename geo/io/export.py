@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import GeoError
+from geo.io.clerk_words import AMENITY_WORDS, HOSTS, TYPES
 
 FORMATS = ("geojson", "csv", "gpkg")
 MEDIA_TYPES = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
@@ -98,3 +99,29 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+# the import template's columns: `stations export` writes them and `stations import` reads them
+TEMPLATE_COLUMNS = ["编号", "名称", "类型", "所属区", "地址", "经度", "纬度", "开放时间", "设施",
+                    "电话", "座位数", "承办单位", "来源"]
+
+
+def _zh(table: dict[str, tuple[str, ...]], key: str) -> str:
+    """The first Chinese spelling of a vocabulary entry (what the template uses)."""
+    return next((w for w in table[key] if any("\u4e00" <= c <= "\u9fff" for c in w)), key)
+
+
+def template_frame(stations: pd.DataFrame) -> pd.DataFrame:
+    """Stations in the import template's layout (Chinese headers, Chinese words)."""
+    return pd.DataFrame({
+        "编号": stations["id"], "名称": stations["name"],
+        "类型": [_zh(TYPES, t) for t in stations["type"]],
+        "所属区": stations["district"], "地址": stations["address"],
+        "经度": [f"{v:.7f}" for v in stations["lon"]],
+        "纬度": [f"{v:.7f}" for v in stations["lat"]],
+        "开放时间": stations["opening_hours"],
+        "设施": ["、".join(_zh(AMENITY_WORDS, a) for a in am) for am in stations["amenities"]],
+        "电话": stations["phone"],
+        "座位数": ["" if pd.isna(c) else str(int(c)) for c in stations["capacity"]],
+        "承办单位": [_zh(HOSTS, h) for h in stations["host"]],
+        "来源": stations["source"]})[TEMPLATE_COLUMNS]
