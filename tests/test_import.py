@@ -270,7 +270,8 @@ def test_versions_list_rollback_and_loading_the_live_one(tmp_path, truth):
     assert [v["stations"] for v in versions] == [len(truth), 5]
     assert [v["live"] for v in versions] == [False, True]
     assert versions[0]["source"] == "a.csv"
-    assert set(versions[0]) == {"version", "created", "stations", "source", "demand", "live"}
+    assert set(versions[0]) == {"version", "created", "stations", "source", "demand", "profiles",
+                                "live"}
     assert versions[0]["demand"] is None  # a station import carries no demand of its own
     from geo.atlas import Atlas
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from flask import Blueprint, current_app, jsonify, request
 
-from app.api.coverage import _day_cover, _download, _records, _spec, cached, coverage_for
+from app.api.coverage import _day_cover, _download, _spec, cached, coverage_for
 from app.state import current_atlas
 from geo.analysis.schedule import MAX_BUDGET_HOURS, DaySchedule, day_schedule
 from geo.errors import QueryError
@@ -41,15 +41,6 @@ def schedule_for(args) -> DaySchedule:
         cover=_day_cover(spec, weekday), reach=coverage_for(replace(spec, at=None))))
 
 
-def curve_rows(day: DaySchedule, which: str) -> list[dict]:
-    """A 24-hour curve (before or after) of the workers present and covered."""
-    s = day.schedule
-    covered = s.before if which == "before" else s.after
-    return [{"hour": h, "workers_present": int(p), "covered": int(c),
-             "share_covered": round(int(c) / int(p), 4) if p else None}
-            for h, (p, c) in enumerate(zip(s.present_by_hour, covered, strict=True))]
-
-
 @bp.get("/schedule")
 def schedule():
     """Hours to add to existing stations for the most covered worker-hours over a day."""
@@ -58,20 +49,7 @@ def schedule():
     atlas = current_atlas()
     spec = _spec()
     if fmt == "csv":  # the whole list with the new hours: `stations import` reads it back
-        new = day.new_hours
-        st = atlas.stations.assign(opening_hours=[new.get(i, h) for i, h in zip(
-            atlas.stations["id"], atlas.stations["opening_hours"], strict=True)])
-        return _download(csv_bytes(template_frame(st)), "csv",
+        return _download(csv_bytes(template_frame(day.applied_to(atlas.stations))), "csv",
                          f"schedule-{spec.type}-{WEEKDAYS[day.weekday]}")
-    s = day.schedule
-    before = int(s.before.sum())
-    return jsonify({
-        "type": spec.type, "threshold_m": spec.threshold, "weekday": day.weekday,
-        "budget_hours": day.budget,
-        "added_hours": int(day.stations["added_hours"].sum()),
-        "worker_hours": int(s.present_by_hour.sum()),
-        "covered_worker_hours": {"before": before, "after": before + s.gain},
-        "gain_worker_hours": s.gain, "stations": _records(day.stations),
-        "curve": s.curve, "before": curve_rows(day, "before"),
-        "after": curve_rows(day, "after"), "solver": s.solver,
-        "keep_open_24_7": day.around_the_clock, **atlas.provenance(spec.type)})
+    return jsonify({"type": spec.type, "threshold_m": spec.threshold, **day.answer(),
+                    **atlas.provenance(spec.type)})

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from app.cli import analysis, data, demand, national, reports, serve  # noqa: F401 - they register
+from app.cli import (  # noqa: F401 - they register their commands
+    analysis,
+    data,
+    demand,
+    national,
+    reports,
+    schedule,
+    serve,
+)
 from app.cli.group import cli
 
 

@@ -38,6 +38,7 @@ from geo.questions import CoverageSpec
 from geo.schema import SERVES
 
 MAX_BUDGET_HOURS = 20_000
+POLISH_SECONDS = 2.0  # swap local search after the greedy, at most this long
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class OpeningProblem:
                  sets: CoverageSets, earliest: int = 0, latest: int = 24, step: int = 1,
                  chains: Chains | None = None):
         self.present, self.cover, self.open = present, cover, open_
-        self.sets = sets
+        self.sets, self.earliest, self.latest = sets, earliest, latest
         self.chains = chains or extension_chains(open_, earliest, latest, step)
 
     def around_the_clock(self, budget: int) -> dict:
@@ -137,13 +138,17 @@ class OpeningProblem:
         for b in range(first, first + n):
             cov[np.ix_(cells, self.chains.blocks[chain][b])] = True
 
-    def greedy(self, budget: int) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-        """Lazy greedy on the gain per added hour: (blocks per chain, the moves in order as
-        (chain, gain, hours)). Gains only fall as coverage grows, so a stale bound that still
-        tops the heap after recomputing is the true best."""
-        cov = self.cover.copy()
-        taken = np.zeros(len(self.chains), np.int64)
-        heap = [(-self._best(i, 0, cov, budget)[0], i) for i in range(len(self.chains))]
+    def greedy(self, budget: int, taken: np.ndarray | None = None,
+               cov: np.ndarray | None = None, frozen: int = -1
+               ) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+        """Lazy greedy on the gain per added hour, from nothing added (or from `taken` with
+        coverage `cov`): (blocks per chain, the moves in order as (chain, gain, hours)).
+        Gains only fall as coverage grows, so a stale bound that still tops the heap after
+        recomputing is the true best. Chain `frozen` takes nothing."""
+        cov = self.cover.copy() if cov is None else cov
+        taken = np.zeros(len(self.chains), np.int64) if taken is None else taken
+        heap = [(-self._best(i, int(taken[i]), cov, budget)[0], i)
+                for i in range(len(self.chains)) if i != frozen]
         heap = [h for h in heap if h[0] < 0]
         heapq.heapify(heap)
         left, moves = budget, []
@@ -163,6 +168,49 @@ class OpeningProblem:
             if nxt[1]:
                 heapq.heappush(heap, (-nxt[0], i))
         return taken, moves
+
+    def _sub(self, chain: int, block: int):
+        """Index of a block's (cells, hours) in the (cells, 24) tables."""
+        cells = self.sets.row(int(self.chains.station[chain]))
+        return np.ix_(cells, self.chains.blocks[chain][block])
+
+    def cost(self, taken: np.ndarray) -> int:
+        """Hours the taken blocks add."""
+        return int(sum(len(self.chains.blocks[i][b]) for i in np.flatnonzero(taken)
+                       for b in range(int(taken[i]))))
+
+    def _counts(self, taken: np.ndarray) -> np.ndarray:
+        """(cells, 24) how many added blocks reach each pair; today's coverage counts many."""
+        count = np.where(self.cover, 1 << 20, 0).astype(np.int64)
+        for i in np.flatnonzero(taken):
+            for b in range(int(taken[i])):
+                count[self._sub(int(i), b)] += 1
+        return count
+
+    def polish(self, taken: np.ndarray, budget: int, seconds: float) -> np.ndarray:
+        """Swap local search: give back a chain's outermost block, or all its blocks, and
+        refill the freed hours greedily elsewhere; keep the change when it wins more than what
+        was given back. Stops when no swap helps or after `seconds`."""
+        taken = taken.copy()
+        count = self._counts(taken)
+        stop = time.perf_counter() + seconds
+        improved = True
+        while improved and time.perf_counter() < stop:
+            improved = False
+            for i, back in [(i, k) for i in np.flatnonzero(taken) for k in (1, 0)]:
+                n = int(taken[i]) if back == 0 else min(back, int(taken[i]))
+                if n == 0 or time.perf_counter() > stop:
+                    continue
+                if self._swap(int(i), n, taken, count, budget):
+                    improved = True
+            for j in range(len(self.chains)):
+                if time.perf_counter() > stop:
+                    break
+                for n in range(1, len(self.chains.blocks[j]) - int(taken[j]) + 1):
+                    if self._insert(j, n, taken, count, budget):
+                        improved = True
+                        break
+        return taken
 
     def coverage(self, taken: np.ndarray) -> np.ndarray:
         """(cells, 24) covered with the chains' first `taken` blocks open."""
@@ -256,6 +304,7 @@ class OpeningProblem:
             raise ValueError(f"budget_hours must be between 1 and {MAX_BUDGET_HOURS:,}")
         t0 = time.perf_counter()
         taken, moves = self.greedy(budget)
+        taken = self.polish(taken, budget, POLISH_SECONDS)
         method, optimal, gap = "greedy", False, None
         if exact:
             got, optimal, gap = self.exact(budget, time_limit, taken)
@@ -274,6 +323,68 @@ class OpeningProblem:
                          "seconds": round(time.perf_counter() - t0, 3),
                          "blocks": int(sum(len(b) for b in self.chains.blocks)),
                          "curve_method": "greedy"})
+
+    def _swap(self, i: int, n: int, taken: np.ndarray, count: np.ndarray, budget: int) -> bool:
+        """Try giving back chain i's outer n blocks for a greedy refill elsewhere; `taken` and
+        `count` change in place only when the refill wins more."""
+        subs = [self._sub(i, b) for b in range(int(taken[i]) - n, int(taken[i]))]
+        for sub in subs:
+            count[sub] -= 1
+        lost = np.zeros(count.shape, bool)
+        for sub in subs:
+            lost[sub] = count[sub] == 0
+        loss = int(self.present[lost].sum())
+        taken[i] -= n
+        trial, moves = self.greedy(budget - self.cost(taken), taken.copy(), count > 0,
+                                   frozen=i)
+        if sum(g for _, g, _ in moves) > loss:
+            for j in np.flatnonzero(trial != taken):
+                for b in range(int(taken[j]), int(trial[j])):
+                    count[self._sub(int(j), b)] += 1
+            taken[:] = trial
+            return True
+        for sub in subs:
+            count[sub] += 1
+        taken[i] += n
+        return False
+
+    def _insert(self, j: int, n: int, taken: np.ndarray, count: np.ndarray, budget: int
+                ) -> bool:
+        """Try adding chain j's next n blocks, paying for them with other chains' outer blocks
+        (least loss per hour first); in place only when the trade wins."""
+        subs = [self._sub(j, b) for b in range(int(taken[j]), int(taken[j]) + n)]
+        gain_at = np.zeros(count.shape, bool)
+        for sub in subs:
+            gain_at[sub] = count[sub] == 0
+        gain = int(self.present[gain_at].sum())
+        if gain == 0:
+            return False
+        trial, trial_count = taken.copy(), count.copy()
+        for sub in subs:
+            trial_count[sub] += 1
+        trial[j] += n
+        loss = 0
+        while self.cost(trial) > budget:
+            best = None
+            for i in np.flatnonzero(trial):
+                if i == j:
+                    continue
+                sub = self._sub(int(i), int(trial[i]) - 1)
+                lost = int(self.present[sub][trial_count[sub] == 1].sum())
+                per = lost / len(self.chains.blocks[i][int(trial[i]) - 1])
+                if best is None or per < best[0]:
+                    best = (per, int(i), lost, sub)
+            if best is None:
+                return False
+            _, i, lost, sub = best
+            trial_count[sub] -= 1
+            trial[i] -= 1
+            loss += lost
+            if loss >= gain:
+                return False
+        taken[:] = trial
+        count[:] = trial_count
+        return True
 
     def worker_hours(self, taken: np.ndarray) -> int:
         """Covered worker-hours over the day with these blocks taken."""
@@ -312,6 +423,32 @@ class DaySchedule:
     around_the_clock: dict
     weekday: int
     budget: int
+
+    def answer(self) -> dict:
+        """The answer as the API and `stations schedule --json` give it."""
+        s = self.schedule
+        before = int(s.before.sum())
+        stations = [{k: v for k, v in row.items()} for row in self.stations.to_dict("records")]
+        return {"weekday": self.weekday, "budget_hours": self.budget,
+                "added_hours": int(self.stations["added_hours"].sum()),
+                "worker_hours": int(s.present_by_hour.sum()),
+                "covered_worker_hours": {"before": before, "after": before + s.gain},
+                "gain_worker_hours": s.gain, "stations": stations, "curve": s.curve,
+                "before": self.curve_rows(s.before), "after": self.curve_rows(s.after),
+                "solver": s.solver, "keep_open_24_7": self.around_the_clock}
+
+    def curve_rows(self, covered: np.ndarray) -> list[dict]:
+        """A 24-hour curve of the workers present and covered."""
+        present = self.schedule.present_by_hour
+        return [{"hour": h, "workers_present": int(p), "covered": int(c),
+                 "share_covered": round(int(c) / int(p), 4) if p else None}
+                for h, (p, c) in enumerate(zip(present, covered, strict=True))]
+
+    def applied_to(self, stations: pd.DataFrame) -> pd.DataFrame:
+        """The station table with the new hours in place (for an export to re-import)."""
+        new = self.new_hours
+        return stations.assign(opening_hours=[new.get(i, h) for i, h in zip(
+            stations["id"], stations["opening_hours"], strict=True)])
 
     @property
     def new_hours(self) -> dict[str, str]:
