@@ -234,3 +234,36 @@ def test_plan_from_an_uploaded_candidate_file(live_server, page_factory, tmp_pat
     w.page.wait_for_selector("#e-candidates:not([hidden])")
     assert "GeoJSON" in w.page.inner_text("#e-candidates")
     assert w.problems == []
+
+
+def test_schedule_panel_shows_hours_before_and_after_and_the_day(live_server, page_factory,
+                                                                 client):
+    base = live_server()
+    w = open_planner(page_factory, base)
+    w.page.select_option("#p-weekday", "1")
+    w.page.fill("#sch-budget", "12")
+    w.page.fill("#sch-earliest", "6")
+    w.page.fill("#sch-latest", "23")
+    w.page.click("#sch-run")
+    w.page.wait_for_function("document.body.dataset.schedule", timeout=30000)
+    api = client.get("/api/schedule?type=relay&threshold_m=1000&weekday=1&budget_hours=12"
+                     "&earliest=06:00&latest=23:00").get_json()
+    assert w.page.evaluate("document.body.dataset.schedule") == str(api["gain_worker_hours"])
+    rows = w.page.eval_on_selector_all("#sch-stations tbody tr",
+                                       "rs => rs.map(r => r.cells[1].textContent)")
+    assert rows == [f"{s['hours_before']} → {s['hours_after']}" for s in api["stations"]]
+    assert w.page.evaluate("document.getElementById('sch-day').dataset.points") == "24"
+    assert w.page.locator("#sch-day polyline.compare").count() == 1
+    assert w.page.evaluate("document.getElementById('sch-curve').dataset.points") == \
+        str(len(api["curve"]))
+    assert f"+{api['gain_worker_hours']:,}" in w.page.inner_text("#sch-summary")
+    href = urlsplit(w.page.evaluate("document.getElementById('sch-dl').href"))
+    download = client.get(f"{href.path}?{href.query}")
+    assert download.status_code == 200 and "format=csv" in href.query
+    text = download.data.decode("utf-8-sig")
+    assert api["stations"][0]["hours_after"] in text
+    w.page.fill("#sch-budget", "0")
+    w.page.click("#sch-run")
+    assert w.page.locator("#e-budget_hours").is_visible()
+    w.page.screenshot(path=str(ARTIFACTS / "planner-schedule.png"))
+    assert w.problems == []

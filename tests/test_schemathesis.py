@@ -1,17 +1,17 @@
-"""Schemathesis fuzzes every operation of the OpenAPI document against the app: a bounded,
-seeded run (valid and invalid inputs) with every check, response schema conformance
-included.
+"""Schemathesis fuzzes every operation of the OpenAPI document against the app: a bounded, seeded
+run (valid and invalid inputs) with every check, response schema conformance included.
 
-One check is narrowed, not dropped: "schema-valid data is accepted" allows a 400 only when
-it names a parameter whose validity depends on another parameter or on the data, which
-OpenAPI 3.0 cannot state for query parameters (each is in the parameter's description):
-downloads are exact WGS-84 (gaps: out_crs, simplify); a box of cells holds at most 6,000
-(cells: bbox); an answer built on site-cell pairs holds a bounded number of them (gaps, cells,
-plan, access: threshold_m); keeping stations open needs a time and some station closed then,
-and uploaded candidates must lie in the area (plan: at, candidates); stations added must be in
-China and those removed or re-timed must exist (scenario: add, remove, hours); an uploaded
-list must be a readable table (validate); a courier writes only about a station that exists
-(checkins, reports: station_id). Any other 400 for schema-valid data fails, as does any 5xx.
+One check is narrowed, not dropped: "schema-valid data is accepted" allows a 400 only when it
+names a parameter whose validity depends on another parameter or on the data, which OpenAPI 3.0
+cannot state for query parameters (each is in the parameter's description): downloads are exact
+WGS-84 (gaps: out_crs, simplify); a box of cells holds at most 6,000 (cells: bbox); an answer
+built on site-cell pairs holds a bounded number of them (gaps, cells, plan, access, schedule:
+threshold_m); a schedule's earliest hour comes before its latest; keeping stations open needs a
+time and some station closed then, and uploaded candidates must lie in the area (plan: at,
+candidates); stations added must be in China and those removed or re-timed must exist (scenario:
+add, remove, hours); an uploaded list must be a readable table (validate); a courier writes only
+about a station that exists (checkins, reports: station_id). Any other 400 for schema-valid data
+fails, as does any 5xx.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ CONFIG = SchemathesisConfig.from_dict(
 EXAMPLES = 15  # per operation and mode (30 in all): seeded, so the run is repeatable
 # POST /api/plan takes GET /api/plan's parameters as a JSON body: GET gets the full count, the
 # POST fewer (each plan computes for seconds; its own part, the body, is covered by five).
-FEWER = {"POST /api/plan": 5}
+FEWER = {"POST /api/plan": 5, "GET /api/schedule": 5}  # a schedule computes for seconds
 DEPENDS = {"GET /api/gaps": {"out_crs", "simplify", "threshold_m"},
            "GET /api/coverage/cells": {"bbox", "threshold_m"},
            "GET /api/access": {"threshold_m"},
+           "GET /api/schedule": {"earliest", "threshold_m"},
            "GET /api/plan": {"at", "candidates", "threshold_m"},
            "POST /api/plan": {"at", "candidates", "threshold_m"},
            "POST /api/scenario": {"add", "remove", "hours"},

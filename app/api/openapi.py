@@ -12,6 +12,7 @@ from geo.analysis.access import DECAYS, MAX_PER_SEAT_RANGE
 from geo.analysis.demand_spread import MODES, WEIGHTS
 from geo.analysis.plan import K_DEFAULT as PLAN_K_DEFAULT
 from geo.analysis.plan import K_MAX as PLAN_K_MAX
+from geo.analysis.schedule import MAX_BUDGET_HOURS
 from geo.analysis.zones import DEFAULT_MIN_DENSITY, GROUPS
 from geo.coords import CRS_NAMES
 from geo.finder.typed_point import MAX_TEXT
@@ -54,6 +55,7 @@ AMENITY = _q("amenity", "Required amenity (repeat, or comma-separate).",
 TIME = {"type": "string", "pattern": TIME_PATTERN, "example": "2026-11-24T21:00"}
 TEXT = {"type": "string", "pattern": r"\S"}  # free text: something besides spaces
 WEEKDAY_PATTERN = f"^([0-6]|{'|'.join(WEEKDAYS + WEEKDAY_ABBRS)})$"
+CLOCK_HOUR = "^([01]?[0-9]|2[0-4])(:00)?$"
 OPEN_AT = _q("open_at", "Only stations open then: ISO time (Shanghai time if naive, years "
              "2000-2099) or 'now'.", TIME)
 AT = _q("at", "Count only stations open then: ISO time or 'now'.", TIME)
@@ -233,6 +235,49 @@ PLAN_OUT = {"type": "object", "required": ["spec", "candidates", "curve", "befor
                            "solver": {"type": "object", "required": ["method"]},
                            "sites": SITES,
                            "sample": {"type": "boolean"}}}
+SCHEDULE = [*[p for p in COVERAGE if p["name"] != "at"], WEEKDAY,
+            _q("budget_hours", "Station-hours to add over the day.",
+               {"type": "integer", "minimum": 1, "maximum": MAX_BUDGET_HOURS, "default": 100}),
+            _q("earliest", "No station opens before this hour (HH:00; before `latest`).",
+               {"type": "string", "pattern": CLOCK_HOUR, "default": "00:00"}),
+            _q("latest", "No station stays open past this hour (HH:00, 24:00 = midnight).",
+               {"type": "string", "pattern": CLOCK_HOUR, "default": "24:00"}),
+            _q("step", "Hours are added in whole steps of this many.",
+               {"type": "integer", "minimum": 1, "maximum": 12, "default": 1}),
+            _q("exact", "1: exact MIP (HiGHS, time-limited: STATIONS_MIP_SECONDS) after the "
+                        "greedy.", {"type": "string", "enum": ["0", "1"]}),
+            _q("format", "json (default); csv downloads the whole station list with the new "
+                         "hours, in the import template's layout (stations import reads it).",
+               {"type": "string", "enum": ["json", "csv"]})]
+HOUR_ROWS = {"type": "array", "minItems": 24, "maxItems": 24, "items": {
+    "type": "object", "required": ["hour", "workers_present", "covered", "share_covered"],
+    "properties": {"hour": INT, "workers_present": INT, "covered": INT,
+                   "share_covered": _n(NUM)}}}
+SCHEDULE_OUT = {"type": "object", "required": [
+    "weekday", "budget_hours", "added_hours", "worker_hours", "covered_worker_hours",
+    "gain_worker_hours", "stations", "curve", "before", "after", "solver", "keep_open_24_7",
+    "sample"], "properties": {
+    "weekday": INT, "budget_hours": INT, "added_hours": INT, "worker_hours": INT,
+    "gain_worker_hours": INT,
+    "covered_worker_hours": {"type": "object", "required": ["before", "after"],
+                             "properties": {"before": INT, "after": INT}},
+    "stations": {"type": "array", "items": {
+        "type": "object", "required": ["station_id", "hours_before", "hours_after",
+                                       "added_hours", "gain_worker_hours"],
+        "properties": {"station_id": STR, "name": STR, "hours_before": STR,
+                       "hours_after": STR, "added_hours": INT, "gain_worker_hours": INT}}},
+    "curve": {"type": "array", "items": {
+        "type": "object", "required": ["budget_hours", "covered_worker_hours"],
+        "properties": {"budget_hours": INT, "covered_worker_hours": INT}}},
+    "before": HOUR_ROWS, "after": HOUR_ROWS,
+    "solver": {"type": "object", "required": ["method", "optimal", "gap", "seconds"],
+               "properties": {"method": STR, "optimal": {"type": "boolean"},
+                              "gap": _n(NUM), "seconds": NUM}},
+    "keep_open_24_7": {"type": "object", "required": ["stations", "hours",
+                                                      "gain_worker_hours"],
+                       "properties": {"stations": {"type": "array", "items": STR},
+                                      "hours": INT, "gain_worker_hours": INT}},
+    "sample": {"type": "boolean"}}}
 SCENARIO_OUT = {"type": "object", "required": ["spec", "before", "after", "delta", "districts",
                                                "gaps", "sample"],
                 "properties": {"spec": SPEC, "before": FULL_SUMMARY, "after": FULL_SUMMARY,
@@ -442,6 +487,9 @@ def document() -> dict:
                 *[p for p in COVERAGE if p["name"] != "at"],
                 WEEKDAY],
                 _ok(HOURLY_OUT)),
+            "/api/schedule": _get("Which stations should open earlier or close later on a "
+                                  "weekday, for a budget of added station-hours",
+                                  SCHEDULE, _ok(SCHEDULE_OUT, csv="text/csv")),
             "/api/coverage/day": _get("A whole weekday in worker-hours: present and covered, "
                                       "in total and by segment", [
                 *[p for p in COVERAGE if p["name"] != "at"],

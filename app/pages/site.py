@@ -22,6 +22,7 @@ from app.pages.finder_state import FinderState, parse_state
 from app.state import current_atlas
 from geo.analysis.coverage import REFERENCE_MONDAY
 from geo.analysis.plan import K_MAX as PLAN_K_MAX
+from geo.analysis.schedule import MAX_BUDGET_HOURS
 from geo.analysis.zones import DEFAULT_MIN_DENSITY
 from geo.coords import CRS_NAMES
 from geo.finder.answer import EBIKE_KMH, FAR_M, WALK_KMH
@@ -41,7 +42,8 @@ FINDER_SCRIPTS = ("vendor/geographiclib-geodesic-2.2.0/geographiclib-geodesic.mi
 PAGE_ONLY_SCRIPTS = ("search_box.js", "station_feedback.js")  # not in the embed
 FOLLOW_MS = 5000  # follow mode asks again at most this often (a courier moves ~60 m by e-bike)
 COMMON_AMENITIES = ("water", "microwave", "charging", "toilet", "ac")  # the rest behind "more"
-PLANNER_LIMITS = {"threshold": THRESHOLD_RANGE_M, "k_max": PLAN_K_MAX}  # the API's, for the page
+PLANNER_LIMITS = {"threshold": THRESHOLD_RANGE_M, "k_max": PLAN_K_MAX,  # the API's, for the page
+                  "budget_max": MAX_BUDGET_HOURS}
 
 
 @bp.app_context_processor
@@ -131,6 +133,7 @@ def render_planner(*, lang: str, tiles: str, embed: bool = False, **extra) -> st
                    "areas": url_for("coverage_api.service_areas"),
                    "stations": url_for("api.stations"), "plan": url_for("planner_api.plan"),
                    "scenario": url_for("planner_api.scenario"),
+                   "schedule": url_for("schedule_api.schedule"),
                    "quality": url_for("reports_api.quality")}, **extra}
     template = "embed_coverage.html" if embed else "planner.html"
     return render_template(template, page="planner", map=parts, cfg=cfg, embed=embed,

@@ -14,7 +14,8 @@ window.Charts = (function () {
   }
 
   // points: [{x, y, label}]; opts: {xMax, xTicks: [[x, text]], mark: x to highlight,
-  // dots: draw a dot per point}. Sets data-points on the svg.
+  // dots: draw a dot per point, compare: [{x, y}] drawn dashed behind (a "before")}.
+  // Sets data-points on the svg.
   function shareLine(svg, points, opts) {
     const xMax = Math.max(1, opts.xMax);
     const x = (v) => L0 + (v / xMax) * (W - L0 - R0);
@@ -27,6 +28,11 @@ window.Charts = (function () {
     });
     opts.xTicks.forEach(([v, text]) => svg.append(node("text", { x: x(v), y: H - 6,
       "text-anchor": "middle", "font-size": 10, fill: "#52606d" }, text)));
+    if (opts.compare) {
+      svg.append(node("polyline", { points: opts.compare.map((p) => x(p.x) + "," + y(p.y || 0))
+        .join(" "), fill: "none", stroke: "#9aa5b1", "stroke-width": 2,
+      "stroke-dasharray": "5 4", class: "compare" }));
+    }
     svg.append(node("polyline", { points: points.map((p) => x(p.x) + "," + y(p.y || 0))
       .join(" "), fill: "none", stroke: "#1b4965", "stroke-width": 2.5 }));
     points.forEach((p) => {

@@ -14,7 +14,8 @@
   const $ = (id) => document.getElementById(id);
   const nf = new Intl.NumberFormat(cfg.lang === "zh" ? "zh-CN" : "en");
   const pct = Charts.pct;
-  const FIELDS = { threshold_m: "p-threshold", min_density: "p-density" };
+  const FIELDS = { threshold_m: "p-threshold", min_density: "p-density", budget_hours: "sch-budget",
+    earliest: "sch-earliest" };
   let lastType = $("p-type").value;
   let seq = 0;
   const stationCache = {};
@@ -62,6 +63,7 @@
         hi: nf.format(cfg.limits.threshold[1]) });
     }
     if (param === "k") return fill(t.bad_k, { hi: cfg.limits.k_max });
+    if (param === "budget_hours") return fill(t.bad_budget_hours, { hi: nf.format(cfg.limits.budget_max) });
     return t["bad_" + param] || fill(t.bad_param, { p: param });
   }
 
