@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/writes.py
 	$(BIN)/python bench/demand.py
+	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/national.py
 
 clean:
