@@ -27,9 +27,9 @@ from geo.analysis.coverage import compute_coverage, day_cover, hourly_table, wee
 from geo.analysis.demand_spread import import_demand
 from geo.atlas import Atlas
 from geo.io.datasets import load_tables
+from geo.io.demand_files import read_demand
 from geo.io.demand_profiles import HOUR_COLUMNS
 from geo.questions import CoverageSpec
-from geo.io.demand_files import read_demand
 
 N_POINTS = 1_000_000
 NAIVE_SAMPLE = 50_000  # the naive loop is timed on this many and scaled

@@ -409,3 +409,24 @@ def test_an_unknown_district_is_a_table_of_rows_and_a_json_report(tmp_path, data
     assert "'月球区' is not a district" in res.output  # the table lists every bad row
     assert [p["row"] for p in json.loads(report.read_text("utf-8"))["problems"]] == [3, 4]
     assert tree_digest(dataset) == before
+
+
+def test_raster_pixels_off_the_land_are_named_by_band_row_and_column(tmp_path, tables):
+    from rasterio.transform import from_origin, xy
+
+    districts, demand = tables
+    values = np.ones((20, 100))  # 50 m pixels across Pudong's coast, into the East China Sea
+    t = from_origin(403_500, 3_452_000, 50, 50)
+    path = tmp_path / "coast.tif"
+    write_raster(path, values, t, "EPSG:32651", nodata=-9999)
+    r = import_demand(read_demand(path), demand, districts, "outdoor").report
+    rows, cols = np.nonzero(values > 0)
+    x, y = (np.asarray(v) for v in xy(t, rows, cols, offset="center"))
+    lon, lat = Transformer.from_crs(32651, 4326, always_xy=True).transform(x, y)
+    known = set(demand["h3"])
+    off = [f"band 1 pixel (row {i + 1}, column {j + 1})"
+           for i, j, o, a in zip(rows, cols, lon, lat, strict=True)
+           if h3.latlng_to_cell(a, o, 9) not in known]
+    assert 0 < len(off) < values.size  # some on land, some at sea
+    assert r["outside"] == len(off) and r["outside_row_count"] == len(off)
+    assert r["outside_rows"] == off[:200]

@@ -65,7 +65,9 @@ def _binned(ids: np.ndarray, cells: np.ndarray, values: np.ndarray, rows: list
     pos = cell_index(ids, cells)
     inside = pos >= 0
     mass = np.bincount(pos[inside], weights=values[inside], minlength=len(ids))
-    out_rows = [rows[i] for i in np.flatnonzero(~inside & (values > 0))] if rows else []
+    out = np.flatnonzero(~inside & (values > 0))
+    out_rows = rows.take(out) if isinstance(rows, PixelNames) else \
+        [rows[i] for i in out] if rows else []
     return mass, float(values[~inside].sum()), out_rows
 
 
@@ -154,8 +156,31 @@ def _pixel_area_m2(grid: RasterGrid) -> float:
     return abs(t.a * t.e) * METRES_PER_DEGREE ** 2 * np.cos(np.radians(lat))
 
 
-def spread_raster(ids: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, float, str]:
-    """Mass per cell, mass outside and the method: pixel centres or exact fractions."""
+@dataclass(frozen=True)
+class PixelNames:
+    """The pixels of a raster as the clerk finds them in a GIS (band, row, column, from 1),
+    named only when asked: a raster has hundreds of thousands."""
+
+    band: int
+    row: np.ndarray
+    col: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return f"band {self.band} pixel (row {self.row[i] + 1}, column {self.col[i] + 1})"
+
+    def take(self, idx: np.ndarray) -> PixelNames:
+        """Some of the pixels, still unnamed."""
+        return PixelNames(self.band, self.row[idx], self.col[idx])
+
+
+def spread_raster(ids: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, float, str, list]:
+    """Mass per cell, mass outside, the method (pixel centres or exact fractions) and, by
+    centres, the pixels outside (by fractions a pixel may straddle the edge: only the total)."""
     total = float(np.nansum(grid.values))
     if _pixel_area_m2(grid) * FINER <= float(np.mean(cell_areas(ids[:1000]))):
         r, c = np.nonzero(np.nan_to_num(grid.values) > 0)
@@ -164,10 +189,10 @@ def spread_raster(ids: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, float,
         y = t.f + t.d * (c + 0.5) + t.e * (r + 0.5)
         lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(
             np.asarray(x, float), np.asarray(y, float))
-        mass, out, _ = _binned(ids, points_to_cells(np.asarray(lon), np.asarray(lat)),
-                               grid.values[r, c], [])
-        return mass, out, "pixel centres"
-    return (*_exact_fractions(ids, grid, total), "exact fractions")
+        mass, out, out_rows = _binned(ids, points_to_cells(np.asarray(lon), np.asarray(lat)),
+                                      grid.values[r, c], PixelNames(grid.band, r, c))
+        return mass, out, "pixel centres", out_rows
+    return (*_exact_fractions(ids, grid, total), "exact fractions", [])
 
 
 def _exact_fractions(ids: np.ndarray, grid: RasterGrid, total: float) -> tuple[np.ndarray, float]:
@@ -218,8 +243,8 @@ def place(source: DemandSource, ids: np.ndarray, codes: np.ndarray, live: np.nda
         method = "by live demand (dasymetric)" if weight_by == "live" else "by area"
         return Placement({segment: mass}, float(out.sum()), total, method, out_rows)
     if source.kind == "raster":
-        mass, out, method = spread_raster(ids, source.grid)
-        return Placement({segment: mass}, out, total, method)
+        mass, out, method, out_rows = spread_raster(ids, source.grid)
+        return Placement({segment: mass}, out, total, method, out_rows)
     wanted = district_codes_of(source, districts)
     mass, out = spread_districts(codes, cell_areas(ids), live, wanted, source.counts)
     out_rows = [rows[i] for i in np.flatnonzero(out > 0)]
