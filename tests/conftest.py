@@ -173,3 +173,16 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.pg)
         if names & SERVER_FIXTURES or item.module.__name__.rsplit(".", 1)[-1] in SERVER_MODULES:
             item.add_marker(pytest.mark.server)
+
+
+@pytest.fixture()
+def dataset(tmp_path):
+    """A plain dataset directory: the embedded stations (demand falls back to the sample)."""
+    import shutil
+
+    from geo.io.datasets import DEFAULT_DATA_DIR
+
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    shutil.copy(DEFAULT_DATA_DIR / "stations.geojson", ds / "stations.geojson")
+    return ds

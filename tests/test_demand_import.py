@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import io
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -37,15 +36,6 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 def tables():
     _, districts, demand = load_tables(DATA)
     return districts, demand
-
-
-@pytest.fixture()
-def dataset(tmp_path):
-    """A plain dataset directory: the embedded stations (demand falls back to the sample)."""
-    ds = tmp_path / "ds"
-    ds.mkdir()
-    shutil.copy(DATA / "stations.geojson", ds / "stations.geojson")
-    return ds
 
 
 def run(*args: str):

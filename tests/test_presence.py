@@ -4,10 +4,8 @@ when a row is bad."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,9 +13,7 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from app.cli.main import cli
 from geo.analysis.coverage import compute_coverage, hourly_coverage
 from geo.atlas import Atlas
 from geo.hours import day_kind
@@ -26,6 +22,7 @@ from geo.io.datasets import load_presence_tables
 from geo.io.demand_profiles import flat_profiles
 from geo.questions import CoverageSpec
 from tests.test_coverage import stations_frame
+from tests.test_demand_import import run, tree_digest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PROFILES = pd.read_csv(DATA / "demand_profiles.csv")
@@ -41,26 +38,9 @@ def half_up(x: float) -> int:
     return math.floor(x + 0.5)
 
 
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), prog_name="stations")
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def sample() -> Atlas:
     return Atlas.load(DATA)
-
-
-@pytest.fixture()
-def dataset(tmp_path):
-    ds = tmp_path / "ds"
-    ds.mkdir()
-    shutil.copy(DATA / "stations.geojson", ds / "stations.geojson")
-    return ds
 
 
 def test_kinds_of_day_follow_chinas_public_holidays():

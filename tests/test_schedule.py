@@ -20,7 +20,7 @@ from geo.hours import open_mask
 from geo.index.coverage_sets import CoverageSets
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-pytestmark = pytest.mark.xdist_group("api")  # the API worker's app has the coverage cached
+API = pytest.mark.xdist_group("api")  # the API worker's app has the coverage cached
 
 
 def instance(seed: int, n_cells: int = 12, n_st: int = 3, step: int = 1) -> OpeningProblem:
@@ -119,6 +119,7 @@ def schedule_answer(app):
     return res.get_json()
 
 
+@API
 @pytest.mark.slow  # 24 scenarios over all of Shanghai: make test, not make check
 def test_gain_is_what_the_scenario_api_finds_hour_by_hour(client, schedule_answer):
     a = schedule_answer
@@ -142,6 +143,7 @@ def test_gain_is_what_the_scenario_api_finds_hour_by_hour(client, schedule_answe
     assert a["keep_open_24_7"]["hours"] <= 25
 
 
+@API
 def test_new_hours_open_exactly_the_added_hours(schedule_answer):
     day = datetime.combine(weekday_date(1), datetime.min.time())
     for s in schedule_answer["stations"]:
@@ -157,6 +159,7 @@ def test_new_hours_open_exactly_the_added_hours(schedule_answer):
             open_mask(np.array([s["hours_before"]]), other)[0]
 
 
+@API
 def test_csv_download_imports_back_with_the_new_hours(client, schedule_answer, tmp_path):
     res = client.get("/api/schedule?type=relay&weekday=tu&budget_hours=25&threshold_m=1000"
                      "&format=csv")
@@ -176,6 +179,7 @@ def test_csv_download_imports_back_with_the_new_hours(client, schedule_answer, t
     assert len(hours) == len(Atlas.load(DATA).stations)
 
 
+@API
 def test_cli_schedule_json_equals_the_api(client, schedule_answer):
     out = CliRunner().invoke(cli, ["schedule", "--type", "relay", "--weekday", "tu",
                                    "--budget-hours", "25", "--threshold", "1000", "--json"],
@@ -191,6 +195,7 @@ def test_cli_schedule_json_equals_the_api(client, schedule_answer):
     ("budget_hours=0", "budget_hours"), ("earliest=25:00", "earliest"),
     ("earliest=10:00&latest=09:00", "earliest"), ("step=0", "step"),
     ("at=2026-11-24T10:00", "at"), ("latest=22:30", "latest"), ("exact=2", "exact")])
+@API
 def test_bad_schedule_questions_are_400s_naming_the_parameter(client, query, param):
     res = client.get(f"/api/schedule?type=relay&{query}")
     assert res.status_code == 400 and res.get_json()["param"] == param

@@ -84,10 +84,26 @@ def demand() -> None:
     """Worker demand: import a union's own counts in place of the sample."""
 
 
+def import_options(report_help: str):
+    """What every demand import takes: the dataset, a dry run, a report file, the language."""
+    def wrap(f):
+        for option in reversed([
+                click.option("--dataset", default=None, metavar="DIR", help="Versioned "
+                             "dataset directory (default: --data / STATIONS_DATA)."),
+                click.option("--dry-run", is_flag=True, help="Check and report only; write "
+                             "nothing."),
+                click.option("--report", default=None, metavar="FILE.json|.csv|.xlsx",
+                             help=report_help),
+                click.option("--lang", type=click.Choice(list(LANGS)), default=None,
+                             help="Report language (default: from the locale).")]):
+            f = option(f)
+        return f
+    return wrap
+
+
 @demand.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--dataset", default=None, metavar="DIR",
-              help="Versioned dataset directory (default: --data / STATIONS_DATA).")
+@import_options("Write the report (totals, outside rows, districts before and after).")
 @click.option("--segment", type=click.Choice(SEGMENTS), default="outdoor", show_default=True,
               help="The workers the file counts (an H3 table may have a column per segment).")
 @click.option("--count", default=None, metavar="COLUMN",
@@ -102,11 +118,6 @@ def demand() -> None:
 @click.option("--sheet", default=None, help="One sheet of a workbook.")
 @click.option("--map", "mapping", multiple=True, metavar="COLUMN=FIELD",
               help="Read a column as a field (lon, lat, coords, h3, count, district).")
-@click.option("--dry-run", is_flag=True, help="Check and report only; write nothing.")
-@click.option("--report", default=None, metavar="FILE.json|.csv|.xlsx",
-              help="Write the report (totals, outside rows, districts before and after).")
-@click.option("--lang", type=click.Choice(list(LANGS)), default=None,
-              help="Report language (default: from the locale).")
 @click.pass_context
 def import_demand_cmd(ctx: click.Context, path: str, dataset: str | None, segment: str,
                       count: str | None, crs: str, mode: str, weight_by: str,
@@ -139,13 +150,7 @@ def import_demand_cmd(ctx: click.Context, path: str, dataset: str | None, segmen
 
 @demand.command("profiles")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--dataset", default=None, metavar="DIR",
-              help="Versioned dataset directory (default: --data / STATIONS_DATA).")
-@click.option("--dry-run", is_flag=True, help="Check and show only; write nothing.")
-@click.option("--report", default=None, metavar="FILE.json|.csv|.xlsx",
-              help="Write the bad rows, if any, to a file.")
-@click.option("--lang", type=click.Choice(list(LANGS)), default=None,
-              help="Report language (default: from the locale).")
+@import_options("Write the bad rows, if any, to a file.")
 @click.pass_context
 def profiles_cmd(ctx: click.Context, path: str, dataset: str | None, dry_run: bool,
                  report: str | None, lang: str | None) -> None:

@@ -309,8 +309,11 @@ def hourly_table(atlas: Atlas, spec: CoverageSpec, weekday: int, day: DayMasks,
                  cover: np.ndarray) -> pd.DataFrame:
     """The 24-hour curve from each hour's covered cells and the workers present then."""
     present = day_presence(atlas, SERVES[spec.type], weekday)
-    there = present.sum(axis=0)
-    covered = np.where(cover, present, 0).sum(axis=0)
+    return curve_rows(day, present.sum(axis=0), np.where(cover, present, 0).sum(axis=0))
+
+
+def curve_rows(day: DayMasks, there: np.ndarray, covered: np.ndarray) -> pd.DataFrame:
+    """The 24-hour curve's table from the workers present and covered at each hour."""
     return pd.DataFrame([
         {"hour": h, "at": when.isoformat(timespec="minutes"),
          "stations_open": int(day.masks[j].sum()), "workers_present": int(there[h]),

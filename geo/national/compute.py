@@ -41,8 +41,8 @@ import shapely
 
 from geo.analysis.coverage import (
     CoverageResult,
-    DayMasks,
     cell_distances,
+    curve_rows,
     day_masks,
     served_at,
     usable_mask,
@@ -173,23 +173,13 @@ def national_hourly(data: NationalData, spec: CoverageSpec, weekday: int, worker
             got = sums.loc[code]
             n, province, city = int(total[code]), names.loc[code, "province"], \
                 names.loc[code, "city"]
-        table = curve_table(day, got.reindex(range(24), fill_value=0))
+        got = got.reindex(range(24), fill_value=0)
+        table = curve_rows(day, got["workers_present"].to_numpy(), got["covered"].to_numpy())
         table.insert(0, "workers", n)
         for col, value in (("city_code", code), ("city", city), ("province", province)):
             table.insert(0, col, value)
         frames.append(table)
     return pd.concat(frames, ignore_index=True)
-
-
-def curve_table(day: DayMasks, got: pd.DataFrame) -> pd.DataFrame:
-    """The 24-hour curve from the workers present and covered at each hour."""
-    there, covered = got["workers_present"].to_numpy(), got["covered"].to_numpy()
-    return pd.DataFrame([
-        {"hour": h, "at": when.isoformat(timespec="minutes"),
-         "stations_open": int(day.masks[j].sum()), "workers_present": int(there[h]),
-         "covered": int(covered[h]),
-         "share_covered": round(covered[h] / there[h], 4) if there[h] else None}
-        for h, (when, j) in enumerate(zip(day.at, day.of_hour, strict=True))])
 
 
 def slim_rows(cells: pd.DataFrame, dist: np.ndarray) -> pd.DataFrame:
