@@ -144,6 +144,7 @@ def test_gain_is_what_the_scenario_api_finds_hour_by_hour(client, schedule_answe
 
 
 @API
+@pytest.mark.slow  # a Shanghai schedule, 3 s: make test, not make check
 def test_new_hours_open_exactly_the_added_hours(schedule_answer):
     day = datetime.combine(weekday_date(1), datetime.min.time())
     for s in schedule_answer["stations"]:
@@ -160,6 +161,7 @@ def test_new_hours_open_exactly_the_added_hours(schedule_answer):
 
 
 @API
+@pytest.mark.slow  # a Shanghai schedule, 3 s: make test, not make check
 def test_csv_download_imports_back_with_the_new_hours(client, schedule_answer, tmp_path):
     res = client.get("/api/schedule?type=relay&weekday=tu&budget_hours=25&threshold_m=1000"
                      "&format=csv")
@@ -180,6 +182,7 @@ def test_csv_download_imports_back_with_the_new_hours(client, schedule_answer, t
 
 
 @API
+@pytest.mark.slow  # a Shanghai schedule, 3 s: make test, not make check
 def test_cli_schedule_json_equals_the_api(client, schedule_answer):
     out = CliRunner().invoke(cli, ["schedule", "--type", "relay", "--weekday", "tu",
                                    "--budget-hours", "25", "--threshold", "1000", "--json"],
