@@ -221,3 +221,21 @@ def test_data_crs_converts_amap_station_lists(tmp_path):
     assert json.loads(res.stdout)["features"][0]["properties"]["distance_m"] < 0.01
     res = run("--data-crs", "utm", "info")
     assert res.exit_code == 2 and "unknown crs" in res.output
+
+
+def test_out_makes_missing_folders_and_a_missing_dataset_is_one_error(tmp_path):
+    from click.testing import CliRunner
+
+    from app.cli.main import cli
+
+    runner = CliRunner()
+    out = tmp_path / "new" / "deeper" / "gaps.csv"
+    res = runner.invoke(cli, ["coverage", "--type", "fitness", "--out", str(out)],
+                        prog_name="stations")
+    assert res.exit_code == 0, res.output
+    assert out.read_text("utf-8-sig").startswith("rank")
+    res = runner.invoke(cli, ["datasets", "--dataset", str(tmp_path / "nonexistent")],
+                        prog_name="stations")
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [
+        f"error: {tmp_path / 'nonexistent'}: no such dataset directory"]

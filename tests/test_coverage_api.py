@@ -154,3 +154,13 @@ def test_gap_summary_says_what_the_zones_hold_and_what_sits_below_the_floor(clie
     assert s["uncovered_in_zones"] + s["uncovered_below_floor"] + s["uncovered_unreached"] == \
         s["uncovered"] and s["uncovered_unreached"] == 0  # straight lines reach every cell
     assert s["uncovered_below_floor"] > s["uncovered_in_zones"]  # the sample's sparse edges
+
+
+def test_a_box_with_no_cell_answers_without_computing_coverage(app, client):
+    url = "/api/coverage/cells?type=relay&threshold_m=1234&bbox=122.5,30.0,122.6,30.1"
+    res = client.get(url)
+    assert res.status_code == 200
+    body = res.get_json()
+    assert body["count"] == 0 and body["features"] == [] and body["threshold_m"] == 1234
+    cached = app.extensions.get("coverage_cache", {})
+    assert not any(getattr(k, "threshold_m", None) == 1234 for k in cached)

@@ -291,9 +291,9 @@ def test_small_national_build_end_to_end(small_build, dask_client):
 
 def test_a_city_is_the_same_whatever_else_is_built(small_build, dask_client):
     res = run("national", "build", "--cities", "嘉兴市", "--stations", "10", "--scheduler",
-              "none", "--out", str(small_build / "one"))
+              "none", "--out", str(small_build / "new" / "one"))  # `new/` is made
     assert res.exit_code == 0, res.output
-    alone = pd.read_parquet(small_build / "one" / "cells" / "city_code=330400")
+    alone = pd.read_parquet(small_build / "new" / "one" / "cells" / "city_code=330400")
     together = pd.read_parquet(small_build / "ds" / "cells" / "city_code=330400")
     assert alone.equals(together)
 

@@ -88,3 +88,19 @@ def test_real_answers_conform_to_their_documented_schemas(client, path, url, med
         broken = {**body, "summary" if "summary" in body else "hours": None}
     with pytest.raises(jsonschema.ValidationError):  # the schema can tell wrong from right
         jsonschema.validate(broken, _json_schema(schema))
+
+
+def test_station_lists_link_to_the_per_station_operations(client):
+    doc = client.get("/api/openapi.json").get_json()
+    ops = {op["operationId"]: (path, method) for path, item in doc["paths"].items()
+           for method, op in item.items() if "operationId" in op}
+    listed = client.get("/api/stations?type=fitness").get_json()["features"]
+    for list_path in ("/api/stations", "/api/nearest"):
+        links = doc["paths"][list_path]["get"]["responses"]["200"]["links"]
+        assert {"station", "stationQuality", "stationCheckin", "stationReport"} <= set(links)
+        for link in links.values():
+            path, _ = ops[link["operationId"]]
+            assert "{station_id}" in path
+            assert link["parameters"] == {"station_id": "$response.body#/features/0/id"}
+    # the expression names what the list really holds: its first feature's id is a station
+    assert client.get(f"/api/stations/{listed[0]['id']}").status_code == 200

@@ -295,12 +295,18 @@ def cells():
     if bbox is None:
         raise QueryError("bbox", "bbox is required (min_lng,min_lat,max_lng,max_lat)")
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
-    result = coverage_for(_spec())
-    grid = result.grid
-    idx = grid.in_bbox(bbox)
+    spec = _spec()
+    idx = current_atlas().grid.in_bbox(bbox)  # the cells before any coverage is computed
     if len(idx) > MAX_CELLS:
         raise QueryError("bbox", f"bbox holds {len(idx):,} cells; the limit is {MAX_CELLS:,}: "
                                  "zoom in")
+    if len(idx) == 0:  # nothing to measure: answered at once
+        return Response(current_app.json.dumps({
+            **spec.describe(), **current_atlas().provenance(spec.type),
+            "type": "FeatureCollection", "count": 0, "features": []}),
+            mimetype="application/geo+json")
+    result = coverage_for(spec)
+    grid = result.grid
     polys = shift_geometries(grid.polygons(idx), out_crs)
     dist = result.distance_m[idx]
     score = load_for(result.spec)[1][idx]

@@ -99,17 +99,19 @@ PLAN_BODY = {"type": "object", "properties": {  # null: the parameter's default
                                   "points (at most 20,000)",
                    "oneOf": [{"type": "string", "enum": ["cells", "extend_hours"]},
                              {"type": "object"}]}}}
-SCENARIO_BODY = {"type": "object", "properties": {
+SCENARIO_BODY = {"type": "object", "properties": {  # null: the member's default, as absent
     **{p["name"]: _n(p["schema"]) for p in [*COVERAGE, MIN_DENSITY]},
-    "add": {"type": "array", "items": {"type": "array", "items": {"type": "number"},
-                                       "minItems": 2, "maxItems": 2},
-            "description": "New stations at [lng, lat] (WGS-84), open 24/7."},
-    "remove": {"type": "array", "items": {"type": "string"}, "description": "Station ids."},
-    "hours": {"type": "object", "additionalProperties": {"type": "string"},
-              "description": "Station id -> new opening_hours, e.g. 24/7."},
-    "crs": {**CRS["schema"], "description": "Datum of the `add` points."},
-    "out_crs": {**OUT_CRS["schema"], "description": "Datum of the returned gap zones "
-                                                    "(simplified for drawing unless wgs84)."}}}
+    "add": _n({"type": "array", "items": {"type": "array", "items": {"type": "number"},
+                                          "minItems": 2, "maxItems": 2},
+               "description": "New stations at [lng, lat] (WGS-84), open 24/7."}),
+    "remove": _n({"type": "array", "items": {"type": "string"},
+                  "description": "Station ids."}),
+    "hours": _n({"type": "object", "additionalProperties": {"type": "string"},
+                 "description": "Station id -> new opening_hours, e.g. 24/7."}),
+    "crs": _n({**CRS["schema"], "description": "Datum of the `add` points."}),
+    "out_crs": _n({**OUT_CRS["schema"], "description": "Datum of the returned gap zones "
+                                                       "(simplified for drawing unless "
+                                                       "wgs84)."})}}
 
 STR, NUM, INT = {"type": "string"}, {"type": "number"}, {"type": "integer"}
 POINT = {"type": "object", "required": ["type", "coordinates"], "properties": {
@@ -435,7 +437,7 @@ def _for_this_server(doc: dict) -> dict:
 
 def document() -> dict:
     """The whole description; paths are relative to the server root."""
-    return _for_this_server({
+    return _linked(_for_this_server({
         "openapi": "3.0.3",
         "info": {"title": "Shanghai worker-station locator and coverage planner",
                  "version": "0.1.0",
@@ -578,7 +580,29 @@ def document() -> dict:
         "components": {"schemas": {"Error": {
             "type": "object", "required": ["error"],
             "properties": {"error": {"type": "string"}, "param": {"type": "string"}}}}},
-    })
+    }))
+
+
+# Per-station operations, reached from a station list: the id of a listed feature is the path
+STATION_OPERATIONS = {("/api/stations/{station_id}", "get"): "station",
+                      ("/api/stations/{station_id}/quality", "get"): "stationQuality",
+                      ("/api/stations/{station_id}/checkins", "post"): "stationCheckin",
+                      ("/api/stations/{station_id}/reports", "post"): "stationReport"}
+
+
+def _linked(doc: dict) -> dict:
+    """Operation ids for the per-station routes, and OpenAPI links to them from the lists
+    (/api/stations, /api/nearest), so a client can find valid ids from the document."""
+    paths = doc["paths"]
+    for (path, method), op_id in STATION_OPERATIONS.items():
+        paths[path][method]["operationId"] = op_id
+    links = {op_id: {"operationId": op_id,
+                     "parameters": {"station_id": "$response.body#/features/0/id"},
+                     "description": "The first listed station; any feature's `id` serves."}
+             for op_id in STATION_OPERATIONS.values()}
+    for path in ("/api/stations", "/api/nearest"):
+        paths[path]["get"]["responses"]["200"]["links"] = links
+    return doc
 
 
 @bp.get("/openapi.json")

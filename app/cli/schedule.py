@@ -54,6 +54,7 @@ def schedule(ctx, type_, threshold, weekday, budget_hours, earliest, latest, ste
         frame = template_frame(day.applied_to(atlas.stations))
         path = Path(out)
         if path.suffix.lower() == ".xlsx":
+            path.parent.mkdir(parents=True, exist_ok=True)
             frame.to_excel(path, index=False, sheet_name="stations")
         else:
             write_atomic(path, frame.to_csv(index=False).encode("utf-8-sig"))

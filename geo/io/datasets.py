@@ -238,6 +238,8 @@ def use_version(directory: str | Path, name: str) -> None:
 def list_versions(directory: str | Path) -> list[dict]:
     """Every complete version, oldest first: version, created, stations, source, live."""
     directory = Path(directory)
+    if not directory.is_dir():
+        raise DatasetError(f"{directory}: no such dataset directory")
     live = (directory / LIVE).read_text("utf-8").strip() if is_versioned(directory) else None
     out = []
     for d in sorted((directory / VERSIONS).glob("*")) if (directory / VERSIONS).is_dir() else []:

@@ -94,8 +94,10 @@ def sites_bytes(sites: pd.DataFrame, fmt: str, **top: object) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to disk atomically: a failure leaves no half-written file behind."""
+    """Write to disk atomically: a failure leaves no half-written file behind; missing parent
+    folders are made (`--out reports/2026/gaps.csv`)."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(path)

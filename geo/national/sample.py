@@ -193,6 +193,7 @@ def build_national(out: str | Path, cells_per_city: int | None = None,
     missing = sorted(set(only) - {c.code for c in cities} - {c.name for c in cities})
     if missing:
         raise QueryError("cities", f"no urban districts for {', '.join(missing)}")
+    out.parent.mkdir(parents=True, exist_ok=True)  # `--out new/national`: make `new/`
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent.resolve()))
     try:
         run = Runner(client, progress)
