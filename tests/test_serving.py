@@ -523,3 +523,66 @@ def test_workers_keep_sharing_the_loaded_data_after_a_collection(app):
     print(f"a collection in a forked worker copies {unfrozen:.1f} MiB; frozen {frozen:.1f} MiB")
     assert unfrozen > 10, unfrozen  # the measure sees the copying it guards against
     assert frozen < 3, frozen
+
+
+BAD_HEAVY = [("/api/gaps?type=nosuch", "type"), ("/api/plan?type=relay&k=0", "k"),
+             ("/api/coverage?type=relay&at=tomorrow", "at"),
+             ("/api/coverage/hourly?type=relay&weekday=%D9%A1", "weekday"),
+             ("/api/schedule?type=relay&budget_hours=0", "budget_hours"),
+             ("/api/gaps?type=relay&format=csv&simplify=1", "simplify")]
+
+
+@pytest.mark.parametrize("url, param", BAD_HEAVY)
+def test_a_request_that_can_never_succeed_is_a_400_even_when_every_place_is_taken(app, url,
+                                                                                   param):
+    """Parameters are checked before the worker's gate, its children and Flask's slots: a
+    client told to retry would retry for ever."""
+    from werkzeug.test import Client
+
+    from app.serving.busy import _slots
+    from app.serving.heavy_processes import HeavyProcesses
+
+    inner = app.wsgi_app.inner
+    mw = HeavyProcesses(app, inner, 1)
+    mw.pool = object()  # as if started: nothing may reach it
+    taken = 0
+    while mw.places.acquire():
+        taken += 1
+    with app.app_context():
+        slots = _slots()
+    held = 0
+    while slots.acquire(blocking=False):
+        held += 1
+    try:
+        via_worker = Client(mw).get(url)
+        via_flask = Client(inner).get(url)
+        good = Client(mw).get("/api/gaps?type=relay&threshold_m=779")
+    finally:
+        for _ in range(taken):
+            mw.places.release()
+        for _ in range(held):
+            slots.release()
+    for r in (via_worker, via_flask):
+        assert r.status_code == 400 and r.get_json()["param"] == param, r.get_data()[:200]
+        assert "Retry-After" not in r.headers
+    assert good.status_code == 503 and good.headers["Retry-After"] == "2"
+
+
+def test_a_bad_scenario_body_is_a_400_while_the_slots_are_busy():
+    from app import create_app
+    from app.serving.busy import _slots
+
+    app = create_app({"STATIONS_TILES": "none", "STATIONS_HEAVY_MAX": 1})
+    client = app.test_client()
+    with app.app_context():
+        slots = _slots()
+    assert slots.acquire(blocking=False)
+    try:
+        bad = client.post("/api/scenario", json={"type": "relay", "remove": ["no-such"]})
+        worse = client.post("/api/plan", json={"type": "relay", "candidates": {"type": "x"}})
+        fine = client.post("/api/scenario", json={"type": "relay", "add": [[121.47, 31.23]]})
+    finally:
+        slots.release()
+    assert bad.status_code == 400 and bad.get_json()["param"] == "remove"
+    assert worse.status_code == 400 and worse.get_json()["param"] == "candidates"
+    assert fine.status_code == 503

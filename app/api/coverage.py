@@ -15,7 +15,7 @@ import shapely
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.api.stations import require_mode
-from app.serving.busy import Busy, heavy_gate, heavy_slot, needs_no_slot
+from app.serving.busy import Busy, checkpoint, heavy_gate, heavy_slot, needs_no_slot
 from app.state import current_atlas
 from geo.analysis.access import DEFAULT_MAX_PER_SEAT, station_load
 from geo.analysis.coverage import (
@@ -75,6 +75,7 @@ def cached(name: str, key, build):
     for summary, gaps and curve of one question at once). A new computation needs a heavy
     slot (app/busy.py): none free is a 503. The single warm-up thread needs none.
     """
+    checkpoint()  # a parameter check stops here: everything before was read and valid
     cache: OrderedDict = current_app.extensions.setdefault(name, OrderedDict())
     running: dict = current_app.extensions.setdefault(name + "_running", {})
     with _lock:
@@ -262,7 +263,7 @@ def gaps():
     fmt = parse_choice("format", request.args.get("format"), FORMATS) or "geojson"
     limit = parse_int("limit", request.args.get("limit"), 1, 5000, 20)
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
-    result = coverage_for(_spec())
+    spec = _spec()
     floor = parse_min_density("min_density", request.args.get("min_density"))
     group = parse_choice("group", request.args.get("group"), GROUPS) or "site"
     draw = parse_choice("simplify", request.args.get("simplify"), ("0", "1")) == "1"
@@ -270,6 +271,7 @@ def gaps():
     if (out_crs != "wgs84" or draw) and fmt != "geojson":
         raise QueryError("out_crs" if out_crs != "wgs84" else "simplify",
                          "out_crs and simplify are for drawing; downloads are exact WGS-84")
+    result = coverage_for(spec)
 
     def build() -> bytes:
         zones = result.gaps(limit, floor, group)
@@ -331,6 +333,7 @@ def service_areas():
         raise QueryError("mode", "service areas follow streets: use mode=walk or mode=bike")
     atlas = current_atlas()
     out_crs = parse_crs("out_crs", request.args.get("out_crs"))
+    checkpoint()
     areas = station_service_areas(atlas, spec)
     feats = [{"type": "Feature", "id": row["id"],
               "geometry": shapely.geometry.mapping(shift_geometries(

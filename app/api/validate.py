@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 
 from app.i18n import DEFAULT_LANG, LANGS
+from app.serving.busy import checkpoint
 from app.state import current_atlas
 from geo.analysis.demand_spread import MODES, WEIGHTS, import_demand
 from geo.coords import from_wgs84
@@ -62,6 +63,7 @@ def validate():
     out_crs = parse_crs("out_crs", request.form.get("out_crs"))
     sheet = (request.form.get("sheet") or "").strip() or None
     atlas = current_atlas()
+    checkpoint()
     with saved(upload, suffix) as path:
         result = import_table(read_table(path, sheet), atlas.districts, type_=type_, crs=crs,
                               source=upload.filename)
@@ -88,6 +90,7 @@ def _demand(upload, suffix: str) -> dict:
     count = (request.form.get("count") or "").strip() or None
     sheet = (request.form.get("sheet") or "").strip() or None
     atlas = current_atlas()
+    checkpoint()
     with saved(upload, suffix) as path:
         try:
             source = read_demand(path, crs=crs, count=count, sheet=sheet)

@@ -23,6 +23,31 @@ class Busy(Exception):
     """Every heavy slot is taken: the client should retry shortly."""
 
 
+class Checked(Exception):
+    """A heavy view, run to check its parameters, reached its first heavy work: they are
+    valid (everything a view reads from the request is read before any heavy work)."""
+
+
+def checkpoint() -> None:
+    """Where a heavy view's heavy work starts: a check run (`precheck`) stops here."""
+    if g.get("precheck"):
+        raise Checked
+
+
+def precheck(view_args: dict | None = None):
+    """Run the matched view up to its first heavy work, so a question that can never succeed
+    is refused (400 naming the field) before any slot is taken, even when all are busy.
+    Returns the view's answer when it needed no heavy work at all, else None."""
+    view = current_app.view_functions[request.endpoint]
+    g.precheck = True
+    try:
+        return view(**(request.view_args if view_args is None else view_args))
+    except Checked:
+        return None
+    finally:
+        g.precheck = False
+
+
 def busy_answer() -> tuple[dict, list[tuple[str, str]]]:
     """The 503's JSON and its extra header (Flask's handler and the heavy-process gate)."""
     return {"error": BUSY, "retry_after_s": RETRY_AFTER_S}, [("Retry-After",
@@ -92,6 +117,7 @@ def needs_no_slot() -> None:
 @contextmanager
 def heavy_slot():
     """Hold a slot for one heavy computation (one nested in it shares it); 503 if none free."""
+    checkpoint()
     if getattr(_held, "slot", False):
         yield
         return
@@ -141,9 +167,13 @@ def register(app, heavy_blueprints) -> None:
     names = frozenset(bp.name for bp in heavy_blueprints)
     app.extensions["heavy_blueprints"] = names
 
-    def gate() -> None:
-        if request.blueprint in names:
+    def gate():
+        if request.blueprint in names and request.endpoint in current_app.view_functions:
+            answered = precheck()  # parameters first: a bad one is a 400, never a 503
+            if answered is not None:  # nothing heavy to do: answered without a place
+                return answered
             enter_heavy_route()
+        return None
 
     app.before_request(gate)
     app.teardown_request(leave_heavy_route)

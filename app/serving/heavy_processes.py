@@ -40,7 +40,7 @@ from concurrent.futures.process import BrokenProcessPool
 import orjson
 from flask import Flask
 
-from app.serving.busy import BUSY, Busy, busy_answer, heavy_gate
+from app.serving.busy import BUSY, Busy, busy_answer, heavy_gate, precheck
 from app.serving.json_provider import OPTIONS
 from app.serving.security_headers import security_headers
 
@@ -117,7 +117,7 @@ class HeavyProcesses:
         return self.pool is not None and environ.get("PATH_INFO") in self.paths
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if not self._heavy(environ):
+        if not self._heavy(environ) or self._answer_here(environ):
             return self.inner(environ, start_response)
         if not self.places.acquire():
             return self._busy(start_response)
@@ -132,6 +132,26 @@ class HeavyProcesses:
         status, headers, body = answer
         start_response(status, headers)
         return [body]
+
+    def _answer_here(self, environ: dict) -> bool:
+        """Whether this thread answers at once instead of a child: a parameter is wrong (the
+        400 is given before any place or child is taken, however busy they are) or the view
+        needs no heavy work; also a body that cannot be read again (as before)."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return True
+        if length > self.max_body or (length == 0 and environ.get("HTTP_TRANSFER_ENCODING")):
+            return True
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            with self.app.request_context(environ):
+                return precheck() is not None
+        except Exception:  # the thread's Flask answers it, as it words its errors
+            return True
+        finally:
+            environ["wsgi.input"] = io.BytesIO(body)  # the child or the thread reads it whole
 
     def _in_child(self, environ: dict) -> tuple[str, list, bytes] | None:
         """The child's answer, or None when the request cannot travel (odd body) or the pool
