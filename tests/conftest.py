@@ -158,7 +158,8 @@ def page_factory(browser):
 
 BROWSER_FIXTURES = {"browser", "page_factory"}
 SERVER_FIXTURES = {"live_server", "dask_client"}  # dask: a scheduler on a port
-SERVER_MODULES = {"test_serving", "test_reports_durability"}  # they start gunicorn
+SERVER_MODULES = {"test_serving", "test_serving_granian",  # they start gunicorn or granian
+                  "test_reports_durability"}
 
 
 def pytest_collection_modifyitems(config, items) -> None:

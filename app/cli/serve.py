@@ -17,11 +17,15 @@ from app.cli.group import SAMPLE_NOTE, cli, graph_options
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default=None,
               help="Base map (default: $STATIONS_TILES or osm).")
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@click.option("--server", "server_", type=click.Choice(["gunicorn", "granian"]),
+              default="gunicorn", show_default=True,
+              help="The production server: gunicorn (gunicorn.conf.py) or granian, a Rust "
+                   "HTTP server (app/serving/granian_conf.py).")
 @graph_options
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool,
-          graph: str | None, mode: str) -> None:
-    """Run the web app: gunicorn with gunicorn.conf.py, or --dev for Flask's server."""
+          server_: str, graph: str | None, mode: str) -> None:
+    """Run the web app: gunicorn with gunicorn.conf.py (or granian), or --dev for Flask's."""
     env = {"STATIONS_BIND": f"{host}:{port}"}
     if ctx.obj["data"]:
         env |= {"STATIONS_DATA": ctx.obj["data"], "STATIONS_DATA_CRS": ctx.obj["crs"]}
@@ -32,6 +36,14 @@ def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool
     os.environ.update(env)
     if not os.environ.get("STATIONS_DATA"):  # the embedded dataset is the sample
         click.echo(SAMPLE_NOTE)
+    if not dev and server_ == "granian":
+        import sys
+
+        from app.serving.granian_conf import command
+
+        click.echo(f"starting granian on http://{host}:{port}/")
+        argv = command(sys.executable)
+        os.execv(argv[0], argv)
     if not dev:
         from app.cli import gunicorn_server
 

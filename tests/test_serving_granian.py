@@ -1,0 +1,97 @@
+"""The app under granian (`stations serve --server granian`), through the real server: it
+answers, keeps its refusals in JSON and its security headers, runs heavy routes in niced
+children under each worker, refuses a bad heavy question before the gate, and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app.serving.heavy_processes import NICE
+from tests.test_serving import ROOT, descendants, free_port
+
+pytestmark = pytest.mark.xdist_group("granian")  # one server, in order: the last test stops it
+
+
+@pytest.fixture(scope="module")
+def granian_server():
+    port = free_port()
+    env = {**os.environ, "STATIONS_TILES": "none", "STATIONS_WORKERS": "2",
+           "STATIONS_THREADS": "4", "STATIONS_ACCESS_LOG": "/dev/null",
+           "STATIONS_LOG_LEVEL": "warning"}
+    env.pop("STATIONS_DATA", None)
+    stations = Path(sys.executable).parent / "stations"  # the console script
+    proc = subprocess.Popen([str(stations), "serve", "--server", "granian", "--port",
+                             str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2).read()
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                out = proc.stdout.read().decode()[-2000:]
+                raise RuntimeError("granian did not start: " + out) from None
+            time.sleep(0.3)
+    yield proc, base
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def get(url: str) -> tuple[int, dict, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+def test_granian_serves_the_app_with_its_headers_and_json_refusals(granian_server, client):
+    _, base = granian_server
+    status, headers, body = get(base + "/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    status, headers, body = get(base + "/api/nearest?lat=31.2304&lng=121.4737&k=3")
+    assert status == 200
+    assert json.loads(body)["features"] == \
+        client.get("/api/nearest?lat=31.2304&lng=121.4737&k=3").get_json()["features"]
+    assert headers["x-content-type-options"] == "nosniff"  # HTTP header names: any case
+    assert "content-security-policy" in headers
+    status, _, body = get(base + "/api/nearest?lat=31.23&lng=121.47&q=" + "x" * 6000)
+    assert status == 414 and json.loads(body)["param"] == "url"
+    status, _, body = get(base + "/api/gaps?type=nosuch")
+    assert status == 400 and json.loads(body)["param"] == "type"
+
+
+def test_granian_workers_run_heavy_routes_in_niced_children(granian_server, client):
+    proc, base = granian_server
+    status, _, body = get(base + "/api/coverage?type=health&threshold_m=900")
+    assert status == 200
+    assert json.loads(body)["summary"] == \
+        client.get("/api/coverage?type=health&threshold_m=900").get_json()["summary"]
+    nice = sorted(descendants(proc.pid).values())
+    assert nice.count(NICE) == 2  # one niced child under each of the two workers
+
+
+def test_granian_stops_on_term_and_leaves_no_process(granian_server):
+    proc, _ = granian_server
+    below = set(descendants(proc.pid))
+    assert len(below) >= 4  # the granian main, two workers, their children
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=40) == 0
+    deadline = time.time() + 10
+    while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in below):
+        time.sleep(0.2)
+    assert not [p for p in below if os.path.exists(f"/proc/{p}")]
