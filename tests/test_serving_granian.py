@@ -85,12 +85,14 @@ def test_granian_workers_run_heavy_routes_in_niced_children(granian_server, clie
     assert nice.count(NICE) == 2  # one niced child under each of the two workers
 
 
-def test_granian_stops_on_term_and_leaves_no_process(granian_server):
+def test_granian_stops_on_term_within_its_kill_timeout_and_leaves_no_process(granian_server):
+    """A worker with heavy-route children does not yet stop gracefully under granian: it is
+    killed after KILL_TIMEOUT (granian_conf), which is why gunicorn stays the default."""
     proc, _ = granian_server
     below = set(descendants(proc.pid))
     assert len(below) >= 4  # the granian main, two workers, their children
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=40) == 0
+    assert proc.wait(timeout=45) == 0
     deadline = time.time() + 10
     while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in below):
         time.sleep(0.2)
