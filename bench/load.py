@@ -185,6 +185,7 @@ def serving_granian(app: str, factory: bool = False, extra_env: dict | None = No
     workers = os.environ.get("STATIONS_WORKERS", "2")
     proc = subprocess.Popen([str(BIN / "granian"), "--interface", "wsgi", "--workers", workers,
                              "--blocking-threads", "8", "--port", str(port), "--no-access-log",
+                             "--workers-kill-timeout", "5s",  # a worker with children: see README
                              "--log-level", "warning", *(["--factory"] if factory else []),
                              app], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

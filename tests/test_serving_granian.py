@@ -85,14 +85,16 @@ def test_granian_workers_run_heavy_routes_in_niced_children(granian_server, clie
     assert nice.count(NICE) == 2  # one niced child under each of the two workers
 
 
-def test_granian_stops_on_term_within_its_kill_timeout_and_leaves_no_process(granian_server):
-    """A worker with heavy-route children does not yet stop gracefully under granian: it is
-    killed after KILL_TIMEOUT (granian_conf), which is why gunicorn stays the default."""
+def test_granian_stops_on_term_at_once_and_leaves_no_process(granian_server):
+    """Each worker ends its heavy-route children as it stops (a multiprocessing finalizer):
+    without it, the idle pool kept the worker until granian's kill timeout (20 s)."""
     proc, _ = granian_server
     below = set(descendants(proc.pid))
     assert len(below) >= 4  # the granian main, two workers, their children
+    t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=45) == 0
+    assert time.monotonic() - t0 < 10  # stopped, not killed after the 20 s timeout
     deadline = time.time() + 10
     while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in below):
         time.sleep(0.2)

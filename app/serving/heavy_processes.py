@@ -109,6 +109,18 @@ class HeavyProcesses:
         self.pool = self._new_pool()
         self.pool.submit(os.getpid).result()  # forks every child before the worker's threads
 
+    def stop(self) -> None:
+        """End the children now: a stopping worker has nothing more for them, and a worker
+        that is itself a multiprocessing child (granian's) joins its children before it can
+        exit, which an idle pool never lets happen."""
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError):
+                proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.processes, initializer=_child_init,
                                    mp_context=multiprocessing.get_context("fork"))
