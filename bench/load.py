@@ -272,7 +272,7 @@ def main() -> None:
             floor = wrk(port, NEAREST_LUA, args.seconds, 100)
         with serving_granian("floor:app", cwd=Path(tmp)) as (_, port):
             floor_granian = wrk(port, NEAREST_LUA, args.seconds, 100)
-    with serving_granian("app.serving.granian_app:create", factory=True,
+    with serving_granian("app.cli.granian_app:create", factory=True,
                          extra_env={"STATIONS_HEAVY_PROCESSES": "1"}) as (gproc, port):
         ours_granian = wrk(port, NEAREST_LUA, args.seconds, 100)
         granian_memory = memory(gproc.pid)

@@ -99,3 +99,65 @@ def test_granian_stops_on_term_at_once_and_leaves_no_process(granian_server):
     while time.time() < deadline and any(os.path.exists(f"/proc/{p}") for p in below):
         time.sleep(0.2)
     assert not [p for p in below if os.path.exists(f"/proc/{p}")]
+
+
+def test_granian_hup_serves_the_new_version_and_keeps_serving_when_one_does_not_load(
+        tmp_path, atlas):
+    """kill -HUP: new workers load the newly activated version and the old ones (children
+    too) are gone; a version that does not load leaves the server answering on the one
+    before, where granian alone would stop after a crash loop."""
+    from tests.test_import import gbk_csv, run
+    from tests.test_serving import our_processes
+
+    ds = tmp_path / "ds"
+    truth = [(r.district, r.lon, r.lat) for r in atlas.stations.iloc[::150].itertuples()]
+    for name, rows in (("a.csv", truth), ("b.csv", truth[:5])):
+        assert run("import", str(gbk_csv(tmp_path / name, rows)), "--type", "relay", "--crs",
+                   "gcj02", "--dataset", str(ds))[0] == 0
+        time.sleep(1.1)  # versions are named by the second
+    versions = json.loads(run("datasets", "--dataset", str(ds), "--json")[1])
+    assert run("datasets", "--dataset", str(ds), "--use", versions[0]["version"])[0] == 0
+    port = free_port()
+    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "STATIONS_TILES": "none",
+           "STATIONS_WORKERS": "2", "STATIONS_THREADS": "4", "STATIONS_DATA": str(ds),
+           "STATIONS_ACCESS_LOG": "/dev/null", "STATIONS_BIND": f"127.0.0.1:{port}"}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "stations"), "serve",
+                             "--server", "granian", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stations() -> int | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                return sum(json.loads(r.read())["stations"].values())
+        except OSError:
+            return None
+
+    def wait(pred, seconds: float = 60):
+        """True once `pred` holds five times running (granian replaces workers one by one,
+        so for a moment answers come from old and new workers alike)."""
+        deadline, streak = time.time() + seconds, 0
+        while time.time() < deadline and streak < 5:
+            streak = streak + 1 if pred() else 0
+            time.sleep(0.1)
+        return streak >= 5
+
+    try:
+        assert wait(lambda: stations() == len(truth))
+        assert wait(lambda: len(our_processes(port)) == 5)  # main, 2 workers, 2 children
+        before = set(our_processes(port)) - {proc.pid}
+        assert run("datasets", "--dataset", str(ds), "--use", versions[1]["version"])[0] == 0
+        os.kill(proc.pid, signal.SIGHUP)
+        assert wait(lambda: stations() == 5)
+        assert wait(lambda: len(our_processes(port)) == 5 and not
+                    before & set(our_processes(port)))  # the old ones, children too, are gone
+        broken = ds / "versions" / "99999999T999999-broken"
+        broken.mkdir()
+        (broken / "stations.geojson").write_text("{not json", "utf-8")
+        (ds / "LIVE").write_text(broken.name + "\n", "utf-8")
+        os.kill(proc.pid, signal.SIGHUP)
+        time.sleep(8)  # the new workers have loaded (or failed to load) by now
+        assert proc.poll() is None and wait(lambda: stations() == 5)  # still the good data
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert wait(lambda: not our_processes(port), 10)  # and nothing outlives the server

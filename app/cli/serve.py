@@ -20,7 +20,7 @@ from app.cli.group import SAMPLE_NOTE, cli, graph_options
 @click.option("--server", "server_", type=click.Choice(["gunicorn", "granian"]),
               default="gunicorn", show_default=True,
               help="The production server: gunicorn (gunicorn.conf.py) or granian, a Rust "
-                   "HTTP server (app/serving/granian_conf.py).")
+                   "HTTP server (app/cli/granian_conf.py).")
 @graph_options
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool,
@@ -39,7 +39,7 @@ def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool
     if not dev and server_ == "granian":
         import sys
 
-        from app.serving.granian_conf import command
+        from app.cli.granian_conf import command
 
         click.echo(f"starting granian on http://{host}:{port}/")
         argv = command(sys.executable)

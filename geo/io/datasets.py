@@ -56,11 +56,21 @@ def live_version(directory: str | Path) -> str:
 
 
 def live_dir(directory: str | Path) -> Path:
-    """Where the live version's files are (the directory itself when not versioned)."""
+    """Where the live version's files are (the directory itself when not versioned).
+    STATIONS_DATA_VERSION pins another complete version: a server worker that cannot load
+    the live one serves the one before (app/cli/granian_app.py)."""
     directory = Path(directory)
     if not is_versioned(directory):
         return directory
+    pinned = os.environ.get("STATIONS_DATA_VERSION")
+    if pinned and (directory / VERSIONS / pinned / STATIONS).is_file():
+        return directory / VERSIONS / pinned
     return directory / VERSIONS / live_version(directory)
+
+
+def earlier_versions(directory: str | Path) -> list[str]:
+    """The complete versions other than the live one, newest first: what to fall back on."""
+    return [v["version"] for v in reversed(list_versions(directory)) if not v["live"]]
 
 
 def _fsync_dir(path: Path) -> None:

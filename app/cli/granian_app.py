@@ -7,19 +7,23 @@ worker serves a request (as gunicorn's post_fork does), and the GIL handed round
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from multiprocessing.util import Finalize
 
 from flask import Flask
 
 from app import create_app
+from geo.io.datasets import earlier_versions, is_versioned
 
+log = logging.getLogger(__name__)
 SWITCH_INTERVAL_S = 0.0005  # as under gunicorn: a fast answer is not stuck behind other work
 
 
 def create() -> Flask:
     """One worker's app, its heavy-route children started."""
-    app = create_app()
+    app = _load()
     children = app.extensions.get("heavy_processes")
     if children is not None:
         children.start()
@@ -29,3 +33,26 @@ def create() -> Flask:
         Finalize(None, children.stop, exitpriority=10)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     return app
+
+
+def _load() -> Flask:
+    """The app on the live dataset version; if that does not load (a broken version made
+    live, then HUP), the newest earlier version that does, so the server keeps answering on
+    the data it had (gunicorn keeps its old master copy; granian has none, and would stop
+    after a crash loop)."""
+    try:
+        return create_app()
+    except Exception:
+        data = os.environ.get("STATIONS_DATA")
+        if not data or not is_versioned(data):
+            raise
+        log.exception("the live dataset version of %s does not load; serving an earlier one",
+                      data)
+        for name in earlier_versions(data):
+            os.environ["STATIONS_DATA_VERSION"] = name
+            try:
+                return create_app()
+            except Exception:
+                log.exception("version %s does not load either", name)
+        os.environ.pop("STATIONS_DATA_VERSION", None)
+        raise

@@ -20,7 +20,7 @@ WORKER_LIFETIME = "6h"  # recycle workers now and then (memory)
 KILL_TIMEOUT = "20s"  # on stop, in-flight requests get this long
 ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s %(query_string)s %(protocol)s" %(status)d ' \
     '%(dt_ms).1fms'
-TARGET = "app.serving.granian_app:create"
+TARGET = "app.cli.granian_app:create"
 
 
 def command(executable: str) -> list[str]:
