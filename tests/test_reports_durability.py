@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from geo.reports.db import engine_for, reports
@@ -24,14 +25,17 @@ from tests.test_serving import ROOT, free_port
 STATIONS = ["relay-0001", "relay-0002", "health-0001", "fitness-0001"]
 
 
-def start(port: int, url: str) -> subprocess.Popen:
+def start(port: int, url: str, server: str = "gunicorn") -> subprocess.Popen:
     env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "STATIONS_TILES": "none",
            "STATIONS_WORKERS": "2", "STATIONS_HEAVY_PROCESSES": "0",
            "STATIONS_ACCESS_LOG": "/dev/null", "STATIONS_BIND": f"127.0.0.1:{port}",
            "STATIONS_DB_URL": url, "STATIONS_WRITE_LIMIT": "100000 per minute",
            "STATIONS_DEVICE_LIMIT": "100000 per minute"}
-    return subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c",
-                             str(ROOT / "gunicorn.conf.py")], cwd=ROOT, env=env,
+    command = ([str(Path(sys.executable).with_name("gunicorn")), "-c",
+                str(ROOT / "gunicorn.conf.py")] if server == "gunicorn" else
+               [str(Path(sys.executable).with_name("stations")), "serve", "--server", "granian",
+                "--port", str(port)])
+    return subprocess.Popen(command, cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # its own group: one SIGKILL for all
 
@@ -60,7 +64,8 @@ def wait_up(port: int, seconds: float = 60) -> None:
     raise AssertionError("the server did not start")
 
 
-def test_sigkill_loses_no_acknowledged_report(tmp_path):
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
+def test_sigkill_loses_no_acknowledged_report(tmp_path, server):
     """On SQLite, the default (WAL, synchronous=FULL): the store whose durability is ours to
     get right; PostgreSQL's is the server's, and its round trips are tested elsewhere."""
     from geo.reports.db import upgrade
@@ -90,7 +95,7 @@ def test_sigkill_loses_no_acknowledged_report(tmp_path):
                 with lock:
                     acked[body["id"]] = (station, token_hash(device), kind)
 
-    server = start(port, db_url)
+    proc = start(port, db_url, server)
     couriers = [threading.Thread(target=courier, args=(n,)) for n in range(6)]
     try:
         wait_up(port)
@@ -98,10 +103,10 @@ def test_sigkill_loses_no_acknowledged_report(tmp_path):
             th.start()
         time.sleep(1.0)
         before = len(acked)
-        os.killpg(server.pid, signal.SIGKILL)  # master and workers, mid-write
-        server.wait(timeout=10)
+        os.killpg(proc.pid, signal.SIGKILL)  # master and workers, mid-write
+        proc.wait(timeout=10)
         time.sleep(0.3)
-        server = start(port, db_url)
+        proc = start(port, db_url, server)
         wait_up(port)
         time.sleep(0.7)
     finally:
@@ -109,8 +114,8 @@ def test_sigkill_loses_no_acknowledged_report(tmp_path):
         for th in couriers:
             th.join(timeout=10)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)  # the second run ends the same way
-        server.wait(timeout=30)
+            os.killpg(proc.pid, signal.SIGKILL)  # the second run ends the same way
+        proc.wait(timeout=30)
     assert before > 20 and len(acked) > before + 20  # writes before and after the kill
     assert refused[0] > 0  # and some were refused while the server was down
     engine = engine_for(db_url)
