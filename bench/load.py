@@ -146,17 +146,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: str, extra_env: dict | None = None, cwd: Path = ROOT
-            ) -> Iterator[tuple[subprocess.Popen, int]]:
-    """gunicorn with the repo's config (2 workers) on a free port, quiet access log: (process,
-    port) once it answers, stopped on leaving."""
-    port = free_port()
-    env = {**os.environ, "STATIONS_BIND": f"127.0.0.1:{port}",
-           "STATIONS_WORKERS": os.environ.get("STATIONS_WORKERS", "2"),
-           "STATIONS_TILES": "none", "STATIONS_ACCESS_LOG": "/dev/null",
-           "STATIONS_LOG_LEVEL": "warning", **(extra_env or {})}
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app],
-                            cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+def _running(command: list[str], env: dict, cwd: Path, port: int, name: str
+             ) -> Iterator[tuple[subprocess.Popen, int]]:
+    """A server process: (process, port) once it answers /api/nearest, stopped on leaving."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60
@@ -167,12 +160,27 @@ def serving(app: str, extra_env: dict | None = None, cwd: Path = ROOT
                 break
             except OSError:
                 if time.time() > deadline:
-                    raise RuntimeError(f"{app} did not start") from None
+                    raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.2)
         yield proc, port
     finally:
         proc.terminate()
         proc.wait()
+
+
+@contextmanager
+def serving(app: str, extra_env: dict | None = None, cwd: Path = ROOT
+            ) -> Iterator[tuple[subprocess.Popen, int]]:
+    """gunicorn with the repo's config (2 workers) on a free port, quiet access log: (process,
+    port) once it answers, stopped on leaving."""
+    port = free_port()
+    env = {**os.environ, "STATIONS_BIND": f"127.0.0.1:{port}",
+           "STATIONS_WORKERS": os.environ.get("STATIONS_WORKERS", "2"),
+           "STATIONS_TILES": "none", "STATIONS_ACCESS_LOG": "/dev/null",
+           "STATIONS_LOG_LEVEL": "warning", **(extra_env or {})}
+    with _running([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app], env, cwd,
+                  port, app) as running:
+        yield running
 
 
 @contextmanager
@@ -183,27 +191,12 @@ def serving_granian(app: str, factory: bool = False, extra_env: dict | None = No
     port = free_port()
     env = {**os.environ, "STATIONS_TILES": "none", **(extra_env or {})}
     workers = os.environ.get("STATIONS_WORKERS", "2")
-    proc = subprocess.Popen([str(BIN / "granian"), "--interface", "wsgi", "--workers", workers,
-                             "--blocking-threads", "8", "--port", str(port), "--no-access-log",
-                             "--workers-kill-timeout", "5s",  # a worker with children: see README
-                             "--log-level", "warning", *(["--factory"] if factory else []),
-                             app], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/nearest?lat=31.23&"
-                                       "lng=121.47", timeout=2).read()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError(f"{app} did not start under granian") from None
-                time.sleep(0.2)
-        yield proc, port
-    finally:
-        proc.terminate()
-        proc.wait()
+    with _running([str(BIN / "granian"), "--interface", "wsgi", "--workers", workers,
+                   "--blocking-threads", "8", "--port", str(port), "--no-access-log",
+                   "--workers-kill-timeout", "5s", "--log-level", "warning",
+                   *(["--factory"] if factory else []), app], env, cwd, port,
+                  f"{app} under granian") as running:
+        yield running
 
 
 def wrk(port: int, lua: str, seconds: int, conns: int, threads: int = 2,

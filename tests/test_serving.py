@@ -261,6 +261,40 @@ def test_a_queue_time_that_is_no_duration_stops_the_start_naming_the_setting(mon
     monkeypatch.setenv("STATIONS_HEAVY_QUEUE_S", "0.5")
     assert from_env()["STATIONS_HEAVY_QUEUE_S"] == 0.5
 
+def two_versions(tmp_path: Path, atlas) -> tuple[Path, list[dict], list]:
+    """A dataset with two versions (every 150th station, then five of them), the first live."""
+    from tests.test_import import gbk_csv, run
+
+    ds = tmp_path / "ds"
+    truth = [(r.district, r.lon, r.lat) for r in atlas.stations.iloc[::150].itertuples()]
+    for name, rows in (("a.csv", truth), ("b.csv", truth[:5])):
+        assert run("import", str(gbk_csv(tmp_path / name, rows)), "--type", "relay", "--crs",
+                   "gcj02", "--dataset", str(ds))[0] == 0
+        time.sleep(1.1)  # versions are named by the second
+    versions = json.loads(run("datasets", "--dataset", str(ds), "--json")[1])
+    assert run("datasets", "--dataset", str(ds), "--use", versions[0]["version"])[0] == 0
+    return ds, versions, truth
+
+
+def stations_served(port: int) -> int | None:
+    """How many stations the server on `port` says it serves (None while it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+            return sum(json.loads(r.read())["stations"].values())
+    except OSError:
+        return None
+
+
+def wait(pred, seconds: float = 60) -> bool:
+    """True once `pred` holds five times running: while workers are replaced (one by one under
+    granian), answers may come from old and new workers alike."""
+    deadline, streak = time.time() + seconds, 0
+    while time.time() < deadline and streak < 5:
+        streak = streak + 1 if pred() else 0
+        time.sleep(0.1)
+    return streak >= 5
+
+
 def our_processes(port: int) -> list[int]:
     """Every process started for this server (its environment names the port)."""
     mark = f"STATIONS_BIND=127.0.0.1:{port}".encode()
@@ -280,16 +314,9 @@ def test_hup_serves_the_newly_activated_version_and_leaves_no_orphans(tmp_path, 
     import os
     import signal
 
-    from tests.test_import import gbk_csv, run
+    from tests.test_import import run
 
-    ds = tmp_path / "ds"
-    truth = [(r.district, r.lon, r.lat) for r in atlas.stations.iloc[::150].itertuples()]
-    for name, rows in (("a.csv", truth), ("b.csv", truth[:5])):
-        assert run("import", str(gbk_csv(tmp_path / name, rows)), "--type", "relay", "--crs",
-                   "gcj02", "--dataset", str(ds))[0] == 0
-        time.sleep(1.1)  # versions are named by the second
-    versions = json.loads(run("datasets", "--dataset", str(ds), "--json")[1])
-    assert run("datasets", "--dataset", str(ds), "--use", versions[0]["version"])[0] == 0
+    ds, versions, truth = two_versions(tmp_path, atlas)
     port = free_port()
     env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "STATIONS_TILES": "none",
            "STATIONS_WORKERS": "2", "STATIONS_DATA": str(ds), "STATIONS_ACCESS_LOG": "/dev/null",
@@ -299,17 +326,7 @@ def test_hup_serves_the_newly_activated_version_and_leaves_no_orphans(tmp_path, 
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stations() -> int | None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                return sum(json.loads(r.read())["stations"].values())
-        except OSError:
-            return None
-
-    def wait(pred, seconds: float = 60):
-        deadline = time.time() + seconds
-        while time.time() < deadline and not pred():
-            time.sleep(0.2)
-        return pred()
+        return stations_served(port)
 
     try:
         assert wait(lambda: stations() == len(truth))

@@ -106,17 +106,10 @@ def test_granian_hup_serves_the_new_version_and_keeps_serving_when_one_does_not_
     """kill -HUP: new workers load the newly activated version and the old ones (children
     too) are gone; a version that does not load leaves the server answering on the one
     before, where granian alone would stop after a crash loop."""
-    from tests.test_import import gbk_csv, run
-    from tests.test_serving import our_processes
+    from tests.test_import import run
+    from tests.test_serving import our_processes, stations_served, two_versions, wait
 
-    ds = tmp_path / "ds"
-    truth = [(r.district, r.lon, r.lat) for r in atlas.stations.iloc[::150].itertuples()]
-    for name, rows in (("a.csv", truth), ("b.csv", truth[:5])):
-        assert run("import", str(gbk_csv(tmp_path / name, rows)), "--type", "relay", "--crs",
-                   "gcj02", "--dataset", str(ds))[0] == 0
-        time.sleep(1.1)  # versions are named by the second
-    versions = json.loads(run("datasets", "--dataset", str(ds), "--json")[1])
-    assert run("datasets", "--dataset", str(ds), "--use", versions[0]["version"])[0] == 0
+    ds, versions, truth = two_versions(tmp_path, atlas)
     port = free_port()
     env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "STATIONS_TILES": "none",
            "STATIONS_WORKERS": "2", "STATIONS_THREADS": "4", "STATIONS_DATA": str(ds),
@@ -126,20 +119,7 @@ def test_granian_hup_serves_the_new_version_and_keeps_serving_when_one_does_not_
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stations() -> int | None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                return sum(json.loads(r.read())["stations"].values())
-        except OSError:
-            return None
-
-    def wait(pred, seconds: float = 60):
-        """True once `pred` holds five times running (granian replaces workers one by one,
-        so for a moment answers come from old and new workers alike)."""
-        deadline, streak = time.time() + seconds, 0
-        while time.time() < deadline and streak < 5:
-            streak = streak + 1 if pred() else 0
-            time.sleep(0.1)
-        return streak >= 5
+        return stations_served(port)
 
     try:
         assert wait(lambda: stations() == len(truth))

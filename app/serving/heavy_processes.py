@@ -51,6 +51,7 @@ from app.serving.security_headers import security_headers
 NICE = 10
 _PR_SET_PDEATHSIG = 1
 WAIT_S = 120  # a child answer slower than this is given up as a 503
+BODY = "stations.body"  # the environ key of a request body read once (see _buffered)
 log = logging.getLogger(__name__)
 _inner: Callable | None = None  # the Flask WSGI callable the children run (set before fork)
 
@@ -145,38 +146,43 @@ class HeavyProcesses:
         start_response(status, headers)
         return [body]
 
-    def _answer_here(self, environ: dict) -> bool:
-        """Whether this thread answers at once instead of a child: a parameter is wrong (the
-        400 is given before any place or child is taken, however busy they are) or the view
-        needs no heavy work; also a body that cannot be read again (as before)."""
+    def _buffered(self, environ: dict) -> bytes | None:
+        """The request body, read once and readable again after; None when it cannot travel
+        (a bad length, a chunked body, or one larger than the upload limit)."""
+        if BODY in environ:
+            environ["wsgi.input"] = io.BytesIO(environ[BODY])
+            return environ[BODY]
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return True
+            return None
         if length > self.max_body or (length == 0 and environ.get("HTTP_TRANSFER_ENCODING")):
-            return True
-        body = environ["wsgi.input"].read(length) if length else b""
+            return None
+        body = environ[BODY] = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        return body
+
+    def _answer_here(self, environ: dict) -> bool:
+        """Whether this thread answers at once instead of a child: a parameter is wrong (the
+        400 is given before any place or child is taken, however busy they are) or the view
+        needs no heavy work; also a body that cannot travel (as before)."""
+        if self._buffered(environ) is None:
+            return True
         try:
             with self.app.request_context(environ):
                 return precheck() is not None
         except Exception:  # the thread's Flask answers it, as it words its errors
             return True
         finally:
-            environ["wsgi.input"] = io.BytesIO(body)  # the child or the thread reads it whole
+            self._buffered(environ)  # the child or the thread reads it whole again
 
     def _in_child(self, environ: dict) -> tuple[str, list, bytes] | None:
         """The child's answer, or None when the request cannot travel (odd body) or the pool
         broke (it is started again for the next request); Busy when no child is free within
         the queue time, or the answer takes over WAIT_S."""
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
+        body = self._buffered(environ)  # readable again if the thread answers
+        if body is None:
             return None
-        if length > self.max_body or (length == 0 and environ.get("HTTP_TRANSFER_ENCODING")):
-            return None
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)  # readable again if the thread answers
         if not self.idle.acquire(timeout=self.queue_s):  # no child free soon: nothing started
             raise Busy(BUSY)
         future = None
