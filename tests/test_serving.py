@@ -295,6 +295,26 @@ def wait(pred, seconds: float = 60) -> bool:
     return streak >= 5
 
 
+def hup_to_the_second_version(proc, port: int, ds: Path, versions: list[dict],
+                              first: int) -> None:
+    """The server answers on the first version (main, 2 workers, 2 children); after the
+    second is made live and the server gets HUP it answers on it, and every old worker and
+    child is gone."""
+    import os
+    import signal
+
+    from tests.test_import import run
+
+    assert wait(lambda: stations_served(port) == first)
+    assert wait(lambda: len(our_processes(port)) == 5)
+    before = set(our_processes(port)) - {proc.pid}
+    assert run("datasets", "--dataset", str(ds), "--use", versions[1]["version"])[0] == 0
+    os.kill(proc.pid, signal.SIGHUP)
+    assert wait(lambda: stations_served(port) == 5)
+    assert wait(lambda: len(our_processes(port)) == 5 and not
+                before & set(our_processes(port)))  # the old ones, children too, are gone
+
+
 def our_processes(port: int) -> list[int]:
     """Every process started for this server (its environment names the port)."""
     mark = f"STATIONS_BIND=127.0.0.1:{port}".encode()
@@ -311,10 +331,7 @@ def our_processes(port: int) -> list[int]:
 def test_hup_serves_the_newly_activated_version_and_leaves_no_orphans(tmp_path, atlas):
     """kill -HUP: new workers (and their heavy children) load the live dataset version; the
     old workers and children are gone."""
-    import os
-    import signal
 
-    from tests.test_import import run
 
     ds, versions, truth = two_versions(tmp_path, atlas)
     port = free_port()
@@ -325,18 +342,8 @@ def test_hup_serves_the_newly_activated_version_and_leaves_no_orphans(tmp_path, 
                              str(ROOT / "gunicorn.conf.py")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def stations() -> int | None:
-        return stations_served(port)
-
     try:
-        assert wait(lambda: stations() == len(truth))
-        assert wait(lambda: len(our_processes(port)) == 5)  # master, 2 workers, 2 children
-        before = set(our_processes(port)) - {proc.pid}
-        assert run("datasets", "--dataset", str(ds), "--use", versions[1]["version"])[0] == 0
-        os.kill(proc.pid, signal.SIGHUP)
-        assert wait(lambda: stations() == 5)
-        assert wait(lambda: len(our_processes(port)) == 5 and not
-                    before & set(our_processes(port)))  # the old ones, children too, are gone
+        hup_to_the_second_version(proc, port, ds, versions, len(truth))
         assert wait(lambda: sorted(descendants(proc.pid).values()) == [0, 0, NICE, NICE])
     finally:  # (an old worker may be a zombie for a moment, until the master reaps it)
         proc.terminate()

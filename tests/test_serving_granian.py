@@ -106,8 +106,13 @@ def test_granian_hup_serves_the_new_version_and_keeps_serving_when_one_does_not_
     """kill -HUP: new workers load the newly activated version and the old ones (children
     too) are gone; a version that does not load leaves the server answering on the one
     before, where granian alone would stop after a crash loop."""
-    from tests.test_import import run
-    from tests.test_serving import our_processes, stations_served, two_versions, wait
+    from tests.test_serving import (
+        hup_to_the_second_version,
+        our_processes,
+        stations_served,
+        two_versions,
+        wait,
+    )
 
     ds, versions, truth = two_versions(tmp_path, atlas)
     port = free_port()
@@ -118,25 +123,16 @@ def test_granian_hup_serves_the_new_version_and_keeps_serving_when_one_does_not_
                              "--server", "granian", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def stations() -> int | None:
-        return stations_served(port)
-
     try:
-        assert wait(lambda: stations() == len(truth))
-        assert wait(lambda: len(our_processes(port)) == 5)  # main, 2 workers, 2 children
-        before = set(our_processes(port)) - {proc.pid}
-        assert run("datasets", "--dataset", str(ds), "--use", versions[1]["version"])[0] == 0
-        os.kill(proc.pid, signal.SIGHUP)
-        assert wait(lambda: stations() == 5)
-        assert wait(lambda: len(our_processes(port)) == 5 and not
-                    before & set(our_processes(port)))  # the old ones, children too, are gone
+        hup_to_the_second_version(proc, port, ds, versions, len(truth))
         broken = ds / "versions" / "99999999T999999-broken"
         broken.mkdir()
         (broken / "stations.geojson").write_text("{not json", "utf-8")
         (ds / "LIVE").write_text(broken.name + "\n", "utf-8")
         os.kill(proc.pid, signal.SIGHUP)
         time.sleep(8)  # the new workers have loaded (or failed to load) by now
-        assert proc.poll() is None and wait(lambda: stations() == 5)  # still the good data
+        assert proc.poll() is None
+        assert wait(lambda: stations_served(port) == 5)  # still the good data
     finally:
         proc.terminate()
         proc.wait(timeout=30)
