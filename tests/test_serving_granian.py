@@ -20,6 +20,7 @@ from app.serving.heavy_processes import NICE
 from tests.test_serving import ROOT, descendants, free_port
 
 pytestmark = pytest.mark.xdist_group("granian")  # one server, in order: the last test stops it
+HEAVY_LIMIT = 20  # heavy requests an address may make a minute on this server
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def granian_server():
     port = free_port()
     env = {**os.environ, "STATIONS_TILES": "none", "STATIONS_WORKERS": "2",
            "STATIONS_THREADS": "4", "STATIONS_ACCESS_LOG": "/dev/null",
-           "STATIONS_LOG_LEVEL": "warning"}
+           "STATIONS_LOG_LEVEL": "warning", "STATIONS_RATE_LIMIT": f"{HEAVY_LIMIT} per minute"}
     env.pop("STATIONS_DATA", None)
     stations = Path(sys.executable).parent / "stations"  # the console script
     proc = subprocess.Popen([str(stations), "serve", "--server", "granian", "--port",
@@ -83,6 +84,23 @@ def test_granian_workers_run_heavy_routes_in_niced_children(granian_server, clie
         client.get("/api/coverage?type=health&threshold_m=900").get_json()["summary"]
     nice = sorted(descendants(proc.pid).values())
     assert nice.count(NICE) == 2  # one niced child under each of the two workers
+
+
+def test_granian_keeps_the_per_address_limit_on_heavy_routes(granian_server):
+    """Beyond the limit a heavy route answers 429 JSON with Retry-After; the courier's path
+    is not limited. (Each worker counts on its own, as under gunicorn: at most twice.)"""
+    _, base = granian_server
+    statuses, limited = [], None
+    for _ in range(3 * HEAVY_LIMIT):
+        status, headers, body = get(base + "/api/coverage?type=health&threshold_m=900")
+        statuses.append(status)
+        if status == 429:
+            limited = (headers, json.loads(body))
+            break
+    assert limited is not None and statuses.count(200) <= 2 * HEAVY_LIMIT
+    headers, body = limited
+    assert int(headers["retry-after"]) > 0 and "error" in body
+    assert get(base + "/api/nearest?lat=31.23&lng=121.47")[0] == 200
 
 
 def test_granian_stops_on_term_at_once_and_leaves_no_process(granian_server):
