@@ -113,9 +113,7 @@ class OpeningProblem:
 
     def block_gain(self, chain: int, block: int, cov: np.ndarray) -> int:
         """Worker-hours a block would win over the coverage `cov`."""
-        cells = self.sets.row(int(self.chains.station[chain]))
-        hours = self.chains.blocks[chain][block]
-        sub = np.ix_(cells, hours)
+        sub = self._sub(chain, block)
         return int(self.present[sub][~cov[sub]].sum())
 
     def _best(self, chain: int, taken: int, cov: np.ndarray, left: int
@@ -134,9 +132,8 @@ class OpeningProblem:
 
     def _take(self, chain: int, first: int, n: int, cov: np.ndarray) -> None:
         """Mark a chain's blocks first..first+n-1 as open in `cov`."""
-        cells = self.sets.row(int(self.chains.station[chain]))
         for b in range(first, first + n):
-            cov[np.ix_(cells, self.chains.blocks[chain][b])] = True
+            cov[self._sub(chain, b)] = True
 
     def greedy(self, budget: int, taken: np.ndarray | None = None,
                cov: np.ndarray | None = None, frozen: int = -1
@@ -214,10 +211,7 @@ class OpeningProblem:
 
     def coverage(self, taken: np.ndarray) -> np.ndarray:
         """(cells, 24) covered with the chains' first `taken` blocks open."""
-        cov = self.cover.copy()
-        for i in np.flatnonzero(taken):
-            self._take(int(i), 0, int(taken[i]), cov)
-        return cov
+        return self._counts(taken) > 0
 
     def added(self, taken: np.ndarray) -> np.ndarray:
         """(stations, 24) hours added by the taken blocks."""

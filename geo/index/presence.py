@@ -36,13 +36,16 @@ class Presence:
                                  g[list(HOUR_COLUMNS)].to_numpy(float))
         return cls(shares, own)
 
-    def segment_matrix(self, grid: CellGrid, segment: str, kind: str) -> np.ndarray:
-        """(cells, 24) workers of one segment present each hour, exact (fractional)."""
-        share = np.broadcast_to(self.shares[(segment, kind)], (len(grid), 24)).copy()
+    def segment_matrix(self, grid: CellGrid, segment: str, kind: str,
+                       hours: slice | list[int] = slice(None)) -> np.ndarray:
+        """(cells, hours) workers of one segment present at those hours (all 24 unless
+        said), exact (fractional)."""
+        base = self.shares[(segment, kind)][hours]
+        share = np.broadcast_to(base, (len(grid), len(base))).copy()
         if segment in self.own:
-            ids, hours = self.own[segment]
+            ids, own = self.own[segment]
             pos = cell_index(grid.ids, ids)
-            share[pos[pos >= 0]] = hours[pos >= 0]
+            share[pos[pos >= 0]] = own[pos >= 0][:, hours]
         return grid.workers[segment][:, None] * share
 
     def day(self, grid: CellGrid, segments: tuple[str, ...], kind: str) -> np.ndarray:
@@ -56,8 +59,8 @@ class Presence:
     def at(self, grid: CellGrid, segments: tuple[str, ...], when: datetime) -> np.ndarray:
         """Whole workers present per cell at a local time (its hour, its kind of day)."""
         kind = day_kind(when.date())
-        return sum((whole(self.segment_matrix(grid, s, kind)[:, when.hour]) for s in segments),
-                   np.zeros(len(grid), np.int64))
+        return sum((whole(self.segment_matrix(grid, s, kind, [when.hour])[:, 0])
+                    for s in segments), np.zeros(len(grid), np.int64))
 
     def key(self, when: datetime) -> tuple[str, int]:
         """What the workers present depend on: answers at times with the same key share them."""
