@@ -104,7 +104,7 @@ def test_stations_serve_runs_gunicorn_with_the_config(tmp_path, client):
     env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
            "STATIONS_TILES": "none", "STATIONS_WORKERS": "2"}
     proc = subprocess.Popen([str(Path(sys.executable).with_name("stations")), "serve",
-                             "--port", str(port)], cwd=ROOT, env=env,
+                             "--server", "gunicorn", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline, body = time.time() + 60, None
@@ -156,6 +156,7 @@ def refusals_are_json_like_the_apps(port: int, client) -> None:
     assert head.startswith(b"HTTP/1.1 400") and b"Content-Type: application/json" in head
     assert json.loads(body)["error"].startswith("Bad Request")
 
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
 @pytest.mark.parametrize(("args", "env", "says"), [
     ([], {"STATIONS_WORKERS": "two"}, "STATIONS_WORKERS must be a whole number"),
     ([], {"STATIONS_THREADS": "0"}, "STATIONS_THREADS must be a whole number, 1 or more"),
@@ -163,13 +164,14 @@ def refusals_are_json_like_the_apps(port: int, client) -> None:
     ([], {"STATIONS_TILES": "bogus"}, "STATIONS_TILES must be one of"),
     (["--data", "missing.geojson"], {}, "missing.geojson: file not found"),
 ])
-def test_what_stops_the_server_is_one_error_line_and_exit_2(tmp_path, args, env, says):
-    """A bad setting or data file under `stations serve` (gunicorn): the CLI's one line,
-    not a traceback from gunicorn, and nothing left running."""
+def test_what_stops_the_server_is_one_error_line_and_exit_2(tmp_path, server, args, env, says):
+    """A bad setting or data file under `stations serve`: the CLI's one line, not a traceback
+    from the server (nor granian's workers failing in a loop), and nothing left running."""
     port = free_port()
     path = str(Path(sys.executable).parent) + ":/usr/bin:/bin"
     out = subprocess.run([str(Path(sys.executable).with_name("stations")), *args, "serve",
-                          "--port", str(port)], cwd=tmp_path, capture_output=True, text=True,
+                          "--server", server, "--port", str(port)], cwd=tmp_path,
+                         capture_output=True, text=True,
                          timeout=60, env={"PATH": path, **env})
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1, out.stderr

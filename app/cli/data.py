@@ -171,7 +171,7 @@ def datasets(ctx: click.Context, dataset: str | None, use: str | None, as_json: 
         raise click.UsageError("--dataset DIR is required (or --data / STATIONS_DATA)")
     if use:
         use_version(target, use)
-        click.echo(f"{use} is now live in {target} (restart the server, or kill -HUP gunicorn)")
+        click.echo(f"{use} is now live in {target} (restart the server, or kill -HUP it)")
         return
     versions = list_versions(target)
     if as_json:

@@ -1,4 +1,4 @@
-"""Serving commands: the web app (gunicorn or Flask's server) and fetching a street graph."""
+"""Serving commands: the web app (granian, gunicorn or Flask's) and fetching a street graph."""
 
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ from app.cli.group import SAMPLE_NOTE, cli, graph_options
               help="TCP port.")
 @click.option("--tiles", type=click.Choice(["osm", "amap", "none"]), default=None,
               help="Base map (default: $STATIONS_TILES or osm).")
-@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
-@click.option("--server", "server_", type=click.Choice(["gunicorn", "granian"]),
-              default="gunicorn", show_default=True,
-              help="The production server: gunicorn (gunicorn.conf.py) or granian, a Rust "
-                   "HTTP server (app/cli/granian_conf.py).")
+@click.option("--dev", is_flag=True, help="Flask's development server instead.")
+@click.option("--server", "server_", type=click.Choice(["granian", "gunicorn"]),
+              default="granian", show_default=True,
+              help="The production server: granian, a Rust HTTP server "
+                   "(app/cli/granian_conf.py), or gunicorn (gunicorn.conf.py).")
 @graph_options
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool,
           server_: str, graph: str | None, mode: str) -> None:
-    """Run the web app: gunicorn with gunicorn.conf.py (or granian), or --dev for Flask's."""
+    """Run the web app: granian (app/cli/granian_conf.py) or gunicorn, or --dev for Flask's."""
     env = {"STATIONS_BIND": f"{host}:{port}"}
     if ctx.obj["data"]:
         env |= {"STATIONS_DATA": ctx.obj["data"], "STATIONS_DATA_CRS": ctx.obj["crs"]}
@@ -39,10 +39,12 @@ def serve(ctx: click.Context, host: str, port: int, tiles: str | None, dev: bool
     if not dev and server_ == "granian":
         import sys
 
+        from app import create_app
         from app.cli.granian_conf import command
 
+        argv = command(sys.executable)  # a bad setting stops here, in one error line
+        create_app()  # and so does data that does not load (granian's workers would loop)
         click.echo(f"starting granian on http://{host}:{port}/")
-        argv = command(sys.executable)
         os.execv(argv[0], argv)
     if not dev:
         from app.cli import gunicorn_server
