@@ -1,18 +1,19 @@
 """Writes: couriers' check-ins and reports under the production server, SQLite and PostgreSQL.
 
 100 connections post check-ins and reports (random stations, kinds and device ids, so none
-is a repeat) for a bounded time against `gunicorn -c gunicorn.conf.py` on loopback, then the
-rows in the database are counted and compared with the 201 answers. Beside ours, with the
-same gunicorn settings: the floor, a minimal WSGI app that parses the JSON and INSERTs one row
-with the same durability (SQLite WAL + synchronous=FULL; PostgreSQL's default commit), and the
-naive way, a minimal app that opens SQLite per request in its default rollback-journal mode.
+is a repeat) for a bounded time against `stations serve` (granian, 2 workers) on loopback,
+then the rows in the database are counted and compared with the 201 answers. Beside ours,
+under granian with the same workers and threads: the floor, a minimal WSGI app that parses
+the JSON and INSERTs one row with the same durability (SQLite WAL + synchronous=FULL;
+PostgreSQL's default commit), and the naive way, a minimal app that opens SQLite per request
+in its default rollback-journal mode.
 
 Run: python bench/writes.py [--seconds 60] [--pg postgresql://user:pw@127.0.0.1/db]
 (needs /usr/bin/wrk; --pg defaults to STATIONS_TEST_PG_URL; its tables are replaced)
-Goal (issue 14): >= 500 writes/s on SQLite with 0 lost. Ours runs with the repo's gunicorn
-settings (2 workers x 8 threads here), and again with 16 threads a worker (a write waits for
-its group commit, so the threads bound how many are in flight). "lost" counts the ids answered
-201 that are not in the database afterwards.
+Goals (issue 25): ours >= 0.6 of the floor on both databases, 0 lost. Ours runs with the
+repo's settings (2 workers x 8 threads here), and again with 16 threads a worker (a write
+waits for its group commit, so the threads bound how many are in flight). "lost" counts the
+ids answered 201 that are not in the database afterwards.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import textwrap
 from pathlib import Path
 
 import sqlalchemy as sa
-from load import serving
+from load import serving_granian, serving_ours
 
 from geo.atlas import Atlas
 from geo.reports.db import engine_for, upgrade
@@ -176,10 +177,8 @@ def reset(url: str) -> None:
 def ours(url: str, ids: list[str], seconds: int, threads: int | None = None) -> dict:
     reset(url)
     more = {"STATIONS_THREADS": str(threads)} if threads else {}
-    with serving("app:create_app()", {"STATIONS_DB_URL": url,
-                                      "STATIONS_WRITE_LIMIT": "10000000 per minute",
-                                      "STATIONS_DEVICE_LIMIT": "10000000 per minute",
-                                      **more}) as (_, port):
+    with serving_ours({"STATIONS_DB_URL": url, "STATIONS_WRITE_LIMIT": "10000000 per minute",
+                       "STATIONS_DEVICE_LIMIT": "10000000 per minute", **more}) as (_, port):
         res = wrk_writes(port, ids, seconds)
     res["stored"], res["lost"] = lost(url, res["acked"], {"c": "checkins", "r": "reports"})
     return res
@@ -195,7 +194,8 @@ def minimal(mode: str, url: str, ids: list[str], seconds: int, tmp: Path) -> dic
     engine.dispose()
     raw = url.removeprefix("sqlite:///").replace("postgresql+psycopg://", "postgresql://")
     (tmp / "minimal.py").write_text(MINIMAL_APP)
-    with serving("minimal:app", {"BENCH_MODE": mode, "BENCH_URL": raw}, cwd=tmp) as (_, port):
+    with serving_granian("minimal:app", extra_env={"BENCH_MODE": mode, "BENCH_URL": raw},
+                         cwd=tmp) as (_, port):
         res = wrk_writes(port, ids, seconds)
     res["stored"], res["lost"] = lost(url, res["acked"], {"c": "bench_writes",
                                                            "r": "bench_writes"})
@@ -236,12 +236,13 @@ def main() -> None:
     sq = results["ours: SQLite (WAL, synchronous=FULL)"]
     fl = results["floor: bare INSERT, SQLite WAL+FULL"]
     print(f"\nours on SQLite = {sq['wps'] / fl['wps']:.0%} of the floor's writes/s "
-          f"(goal >= 500 writes/s, 0 lost: {sq['wps']:.0f} writes/s, {sq['lost']} lost)")
+          f"(goal >= 60 %, 0 lost: {sq['wps']:.0f} writes/s, {sq['lost']} lost)")
     print("lost = ids answered 201 that are not in the database; stored may exceed the 201s "
           "by the writes in flight when wrk stopped")
     if args.pg:
         pg, pf = results["ours: PostgreSQL"], results["floor: bare INSERT, PostgreSQL"]
-        print(f"ours on PostgreSQL = {pg['wps'] / pf['wps']:.0%} of its floor")
+        print(f"ours on PostgreSQL = {pg['wps'] / pf['wps']:.0%} of its floor (goal >= 60 %, "
+              f"0 lost: {pg['lost']} lost)")
 
 
 if __name__ == "__main__":

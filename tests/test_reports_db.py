@@ -225,3 +225,57 @@ def test_concurrent_writers_lose_nothing_and_race_no_duplicate(db_url):
     assert all(new for _, new in visits) and len({rid for rid, _ in visits}) == 90
     assert sum(new for _, new in repeats) == 1 and len({rid for rid, _ in repeats}) == 1
     store.dispose()
+
+
+def test_a_batch_answers_each_write_as_one_at_a_time_would(db_url):
+    """The group commit's batch (one repeat query, one INSERT a table) against the same
+    writes made one by one: the same rows stored and the same answers, repeats of stored rows,
+    of rows earlier in the batch, and of rows over the hour old (not repeats) included."""
+    from geo.reports.store import apply_writes
+
+    rng = np.random.default_rng(11)
+    kinds = [None, Report("closed"), Report("closed", "water"), Report("not_found")]
+    writes = [(f"s{rng.integers(3)}", f"d{rng.integers(4)}", kinds[rng.integers(4)],
+               NOW + timedelta(minutes=int(rng.integers(0, 60) if n < 40 else
+                                           rng.integers(60, 150)))) for n in range(120)]
+    writes.sort(key=lambda w: w[3])  # the first 40 before the other 80
+    store = ReportStore(db_url)
+
+    def made(station, device, report, at):
+        return (store.checkin_write(station, device, "a", at) if report is None else
+                store.report_write(station, report, True, device, "a", at))
+
+    def stored():
+        with store.engine.connect() as conn:
+            return [[tuple(r[1:]) for r in conn.execute(
+                sa.select(t.c.id, t.c.station_id, t.c.device, t.c.created_at).order_by(t.c.id))]
+                for t in (checkins, reports)]
+
+    def by_first(answers):  # new ids as the position of the write that stored them
+        ids = [(w[2] is not None, rid, new)
+               for w, (rid, new) in zip(writes[40:], answers, strict=True)]
+        first = {(t, rid): n for n, (t, rid, new) in enumerate(ids) if new}
+        return [(("new", first[t, rid]) if (t, rid) in first else ("stored", t, rid), new)
+                for t, rid, new in ids]
+
+    early = writes[:40]  # stored first, one by one, so the batch finds some to repeat
+    for w in early:
+        store.report(w[0], w[2], True, w[1], "a", w[3]) if w[2] else store.checkin(
+            w[0], w[1], "a", w[3])
+    one_by_one = [store.report(w[0], w[2], True, w[1], "a", w[3]) if w[2] else
+                  store.checkin(w[0], w[1], "a", w[3]) for w in writes[40:]]
+    expected_rows = stored()
+    store.dispose()
+    engine = engine_for(db_url)
+    with engine.begin() as conn:
+        for t in (checkins, reports):
+            conn.execute(t.delete().where(t.c.created_at >= writes[40][3]))
+    engine.dispose()
+    store = ReportStore(db_url)
+    with store.batch_transaction() as conn:
+        batched = apply_writes(conn, [made(*w) for w in writes[40:]])
+    assert [new for _, new in batched] == [new for _, new in one_by_one]
+    assert 0 < sum(new for _, new in batched) < len(batched)  # both kinds of answer
+    assert by_first(batched) == by_first(one_by_one)
+    assert stored() == expected_rows
+    store.dispose()

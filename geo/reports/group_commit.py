@@ -3,10 +3,10 @@
 A commit costs a disk flush and, on SQLite, the one database lock. Handing each request its
 own transaction made the threads of a worker queue on that lock (and on the GIL in between),
 so a server did a few hundred writes a second. Here one writer thread per process takes every
-write waiting, runs them in one transaction in a fixed order (the PostgreSQL advisory locks
-they take are then always taken in the same order, so two processes cannot deadlock), commits,
-and only then wakes each caller with its own result. If the transaction fails, every caller in
-it gets the error: nothing is acknowledged that was not committed.
+write waiting, runs them in one transaction (the caller's `run` handles the whole batch at
+once, in a few statements), commits, and only then wakes each caller with its own result.
+If the transaction fails, every caller in it gets the error: nothing is acknowledged that was
+not committed.
 """
 
 from __future__ import annotations
@@ -21,14 +21,16 @@ from typing import Any
 import sqlalchemy as sa
 
 MAX_BATCH = 256
-Work = Callable[[sa.Connection], Any]
 
 
 class GroupCommit:
-    """Runs submitted work in shared transactions on one thread (made per process)."""
+    """Runs submitted items in shared transactions on one thread (made per process):
+    `run(conn, items)` answers each item of a batch, in order."""
 
-    def __init__(self, begin: Callable[[], Any]) -> None:
+    def __init__(self, begin: Callable[[], Any],
+                 run: Callable[[sa.Connection, list[Any]], list[Any]]) -> None:
         self._begin = begin  # a fresh `engine.begin()` context for each batch
+        self._run_batch = run
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._pid = 0
         self._lock = threading.Lock()
@@ -42,11 +44,11 @@ class GroupCommit:
                 threading.Thread(target=self._run, name="group-commit", daemon=True).start()
                 self._pid = os.getpid()
 
-    def submit(self, key: int, work: Work) -> Any:
-        """Run `work(conn)` in the next transaction; return its result once committed."""
+    def submit(self, item: Any) -> Any:
+        """Run `item` in the next transaction; return its answer once committed."""
         self._ensure_thread()
         done: Future = Future()
-        self._queue.put((key, work, done))
+        self._queue.put((item, done))
         return done.result()
 
     def _run(self) -> None:
@@ -58,13 +60,12 @@ class GroupCommit:
                     batch.append(q.get_nowait())
                 except queue.Empty:
                     break
-            batch.sort(key=lambda item: item[0])
             try:
                 with self._begin() as conn:
-                    results = [work(conn) for _, work, _ in batch]
+                    results = self._run_batch(conn, [item for item, _ in batch])
             except Exception as exc:  # every waiter hears of it; the thread carries on
-                for _, _, done in batch:
+                for _, done in batch:
                     done.set_exception(exc)
                 continue
-            for (_, _, done), result in zip(batch, results, strict=True):
+            for (_, done), result in zip(batch, results, strict=True):
                 done.set_result(result)

@@ -35,30 +35,77 @@ from geo.reports.group_commit import GroupCommit
 DEDUPE = timedelta(hours=1)
 RETENTION_DAYS = 180
 
-# The write path's statements, built once (building them per request cost more than running
-# them): the repeat checks, and the inserts that answer the new row's id.
-_bp = sa.bindparam
-_SAME_CHECKIN = sa.select(checkins.c.id).where(
-    checkins.c.device == _bp("device"), checkins.c.station_id == _bp("station_id"),
-    checkins.c.created_at > _bp("since")).limit(1)
-_SAME_REPORT = sa.select(reports.c.id).where(
-    reports.c.device == _bp("device"), reports.c.station_id == _bp("station_id"),
-    reports.c.kind == _bp("kind"), reports.c.amenity.is_not_distinct_from(_bp("amenity")),
-    reports.c.created_at > _bp("since")).limit(1)
+_ADVISORY = sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ks AS bigint[])) AS k "
+                    "ORDER BY k")  # in key order, so two processes' batches cannot deadlock
+_REPEAT_OF = {"checkins": ("device", "station_id"),
+              "reports": ("device", "station_id", "kind", "amenity")}  # what makes a repeat
+_INSERT = {t.name: t.insert().returning(t.c.id, sort_by_parameter_order=True)
+           for t in (checkins, reports)}  # many rows in one statement, ids in their order
 
 
-def _add_unless(table: sa.Table, same: sa.Select) -> sa.Insert:
-    """INSERT … SELECT the bound values WHERE NOT EXISTS (`same`) RETURNING id: the check and
-    the insert in one statement (no row back means a repeat)."""
-    cols = [c.name for c in table.columns if c.name != "id"]
-    values = sa.select(*[_bp(c, type_=table.c[c].type) for c in cols])
-    return table.insert().from_select(cols, values.where(~sa.exists(same))).returning(
-        table.c.id)
+@dataclass(frozen=True)
+class _Write:
+    """One courier's row waiting for the group commit, and when an equal one is a repeat."""
+
+    table: sa.Table
+    row: dict
+    since: datetime
+    key: int  # the PostgreSQL advisory lock's: one device about one station
+
+    @classmethod
+    def of(cls, table: sa.Table, row: dict) -> _Write:
+        """On PostgreSQL one device's writes about one station take turns (an advisory lock)
+        so the repeat check cannot race; SQLite's writes hold the database lock."""
+        key = int(token_hash(row["device"] + "\0" + row["station_id"])[:15], 16)
+        return cls(table, row, row["created_at"] - DEDUPE, key)
+
+    @property
+    def same(self) -> tuple:
+        return tuple(self.row[c] for c in _REPEAT_OF[self.table.name])
 
 
-_ADD_CHECKIN = _add_unless(checkins, _SAME_CHECKIN)
-_ADD_REPORT = _add_unless(reports, _SAME_REPORT)
-_ADVISORY = sa.text("SELECT pg_advisory_xact_lock(:k)")
+def _recent(conn: sa.Connection, table: sa.Table, writes: list[_Write]) -> dict[tuple, list]:
+    """The stored rows a batch's writes may repeat: (created_at, id) by what makes a repeat,
+    in one query for the batch."""
+    cols = [table.c[c] for c in _REPEAT_OF[table.name]]
+    rows = conn.execute(sa.select(table.c.id, table.c.created_at, *cols).where(
+        table.c.device.in_(sorted({w.row["device"] for w in writes})),
+        table.c.created_at > min(w.since for w in writes)).order_by(table.c.id))
+    found: dict[tuple, list] = {}
+    for row in rows:
+        found.setdefault(tuple(row[2:]), []).append((row.created_at, row.id))
+    return found
+
+
+def apply_writes(conn: sa.Connection, writes: list[_Write]) -> list[tuple[int, bool]]:
+    """A batch's writes in a few statements: (id, inserted) for each. A write repeats a row
+    stored within DEDUPE or one earlier in the same batch; the rest go in one INSERT."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_ADVISORY, {"ks": sorted({w.key for w in writes})})
+    out: list = [None] * len(writes)
+    for table in (checkins, reports):
+        mine = [i for i, w in enumerate(writes) if w.table is table]
+        if not mine:
+            continue
+        stored, first, new = _recent(conn, table, [writes[i] for i in mine]), {}, []
+        for i in mine:
+            w = writes[i]
+            old = next((rid for at, rid in stored.get(w.same, ()) if at > w.since), None)
+            pos = first.get(w.same)
+            if old is not None:
+                out[i] = (old, False)
+            elif pos is not None and writes[new[pos]].row["created_at"] > w.since:
+                out[i] = pos  # a repeat of a row in this batch: its id once the INSERT answers
+            else:
+                first[w.same] = out[i] = len(new)
+                new.append(i)
+        if not new:
+            continue
+        ids = conn.execute(_INSERT[table.name], [writes[i].row for i in new]).scalars().all()
+        for i in mine:
+            if isinstance(out[i], int):  # a position in `new`: inserted there, or its repeat
+                out[i] = (ids[out[i]], new[out[i]] == i)
+    return out
 
 
 def token_hash(text: str) -> str:
@@ -85,7 +132,7 @@ class ReportStore:
         self._pid = 0
         self._salts: dict[str, str] = {}
         self._turn = WriteTurn(url)
-        self._group = GroupCommit(self._batch)
+        self._group = GroupCommit(self.batch_transaction, apply_writes)
 
     @property
     def engine(self) -> sa.Engine:
@@ -99,7 +146,7 @@ class ReportStore:
         self._engine = None
 
     @contextmanager
-    def _batch(self) -> Iterator[sa.Connection]:
+    def batch_transaction(self) -> Iterator[sa.Connection]:
         """The group commit's transaction, taken in turn with other processes' (SQLite)."""
         with self._turn(), writer(self.engine).begin() as conn:
             yield conn
@@ -136,44 +183,34 @@ class ReportStore:
 
     # ---- writes ------------------------------------------------------------------------------
 
-    def _write(self, device: str, station_id: str, same: sa.Select, check: dict,
-               add: sa.Insert, row: dict) -> tuple[int, bool]:
-        """Insert `row` unless `same` finds the device's earlier row: (id, inserted), once
-        committed. On PostgreSQL one device's writes about one station take turns (an
-        advisory lock) so the check cannot race; SQLite's writes hold the database lock."""
-        key = int(token_hash(device + "\0" + station_id)[:15], 16)
-
-        def work(conn: sa.Connection) -> tuple[int, bool]:
-            if conn.dialect.name == "postgresql":
-                conn.execute(_ADVISORY, {"k": key})
-            new = conn.execute(add, {**row, **check}).scalar()
-            return (new, True) if new is not None else (conn.execute(same, check).scalar(),
-                                                         False)
-
-        return self._group.submit(key, work)
-
     def checkin(self, station_id: str, device: str, address: str,
                 now: datetime | None = None) -> tuple[int, bool]:
         """Record "I was here"; (id, False) when the device checked in here within the hour."""
-        now = now or utcnow()
-        dev, client = token_hash(device), self.client_hash(address, now)
-        return self._write(dev, station_id, _SAME_CHECKIN,
-                           {"device": dev, "station_id": station_id, "since": now - DEDUPE},
-                           _ADD_CHECKIN, {"station_id": station_id, "device": dev,
-                                          "client": client, "created_at": now})
+        return self._group.submit(self.checkin_write(station_id, device, address, now))
 
     def report(self, station_id: str, report: Report, in_hours: bool, device: str,
                address: str, now: datetime | None = None) -> tuple[int, bool]:
         """Record a problem; (id, False) when the device said the same here within the hour."""
+        return self._group.submit(self.report_write(station_id, report, in_hours, device,
+                                                    address, now))
+
+    def checkin_write(self, station_id: str, device: str, address: str,
+                      now: datetime | None = None) -> _Write:
+        """A check-in as the group commit takes it."""
         now = now or utcnow()
-        dev, client = token_hash(device), self.client_hash(address, now)
-        return self._write(dev, station_id, _SAME_REPORT, {
-            "device": dev, "station_id": station_id, "kind": report.kind,
-            "amenity": report.amenity, "since": now - DEDUPE}, _ADD_REPORT, {
+        return _Write.of(checkins, {
+            "station_id": station_id, "device": token_hash(device),
+            "client": self.client_hash(address, now), "created_at": now})
+
+    def report_write(self, station_id: str, report: Report, in_hours: bool, device: str,
+                     address: str, now: datetime | None = None) -> _Write:
+        """A report as the group commit takes it."""
+        now = now or utcnow()
+        return _Write.of(reports, {
             "station_id": station_id, "kind": report.kind, "amenity": report.amenity,
             "note": report.note, "note_status": "pending" if report.note else None,
-            "in_hours": bool(in_hours), "resolved_at": None, "device": dev,
-            "client": client, "created_at": now})
+            "in_hours": bool(in_hours), "resolved_at": None, "device": token_hash(device),
+            "client": self.client_hash(address, now), "created_at": now})
 
     def moderate(self, report_id: int, action: str, actor: str,
                  now: datetime | None = None) -> None:
