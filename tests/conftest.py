@@ -159,7 +159,7 @@ def page_factory(browser):
 BROWSER_FIXTURES = {"browser", "page_factory"}
 SERVER_FIXTURES = {"live_server", "dask_client"}  # dask: a scheduler on a port
 SERVER_MODULES = {"test_serving", "test_serving_granian",  # they start gunicorn or granian
-                  "test_reports_durability"}
+                  "test_reports_durability", "test_schemathesis_server"}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
