@@ -86,6 +86,31 @@ def test_granian_workers_run_heavy_routes_in_niced_children(granian_server, clie
     assert nice.count(NICE) == 2  # one niced child under each of the two workers
 
 
+def test_clients_that_asked_heavy_questions_do_not_keep_couriers_waiting(granian_server):
+    """Sixteen connections that asked for gaps stay open (as pages do, waiting for an answer
+    or a Retry-After): a courier's /api/nearest on a new connection is still answered at once.
+    With granian's backpressure at the thread count it waited 20 s."""
+    import socket
+
+    _, base = granian_server
+    port = int(base.rsplit(":", 1)[1])
+    held = []
+    try:
+        for n in range(16):
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.sendall(f"GET /api/gaps?type=relay&threshold_m={1000 + n} HTTP/1.1\r\n"
+                      "Host: test\r\n\r\n".encode())
+            held.append(s)
+        time.sleep(0.5)
+        for _ in range(3):
+            t0 = time.monotonic()
+            assert get(base + "/api/nearest?lat=31.23&lng=121.47")[0] == 200
+            assert time.monotonic() - t0 < 3
+    finally:
+        for s in held:
+            s.close()
+
+
 def test_granian_keeps_the_per_address_limit_on_heavy_routes(granian_server):
     """Beyond the limit a heavy route answers 429 JSON with Retry-After; the courier's path
     is not limited. (Each worker counts on its own, as under gunicorn: at most twice.)"""
