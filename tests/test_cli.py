@@ -50,9 +50,9 @@ def test_nearest_json_is_geojson_sorted_by_true_distance(atlas):
 
 def test_bd09_input_gives_the_same_answer_as_wgs84():
     blon, blat = wgs84_to_bd09(121.4737, 31.2304)
-    a = json.loads(run("nearest", "--lat", "31.2304", "--lng", "121.4737", "--json").output)
+    a = json.loads(run("nearest", "--lat", "31.2304", "--lng", "121.4737", "--json").stdout)
     b = json.loads(run("nearest", "--lat", f"{float(blat):.9f}", "--lng",
-                       f"{float(blon):.9f}", "--crs", "bd09", "--json").output)
+                       f"{float(blon):.9f}", "--crs", "bd09", "--json").stdout)
     assert [f["id"] for f in a["features"]] == [f["id"] for f in b["features"]]
 
 

@@ -311,7 +311,7 @@ def test_cli_import_writes_a_version_with_the_stations_carried_over(tmp_path, da
     with gzip.open(version / "demand.csv.gz") as fh:
         table = pd.read_csv(fh, dtype={"h3": str})
     assert table["outdoor"].sum() == 150
-    listed = json.loads(run("datasets", "--dataset", str(dataset), "--json").output)
+    listed = json.loads(run("datasets", "--dataset", str(dataset), "--json").stdout)
     assert listed[0]["demand"]["source"] == "grid.csv" and listed[0]["live"]
     report = json.loads((tmp_path / "r.json").read_text("utf-8"))
     assert sum(r["after"] for r in report["by_district"]) == 150
@@ -371,7 +371,7 @@ def test_a_station_import_after_a_demand_import_keeps_the_demand_and_rollback_re
     path = tmp_path / "grid.csv"
     pd.DataFrame({"h3": some_cells(demand, 2), "count": [40, 2]}).to_csv(path, index=False)
     assert run("demand", "import", str(path), "--dataset", str(dataset)).exit_code == 0
-    first = json.loads(run("datasets", "--dataset", str(dataset), "--json").output)[0]
+    first = json.loads(run("datasets", "--dataset", str(dataset), "--json").stdout)[0]
     stations = tmp_path / "stations.geojson"
     doc = json.loads((dataset / "stations.geojson").read_text("utf-8"))
     everyone = len(doc["features"])

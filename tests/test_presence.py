@@ -169,7 +169,7 @@ def test_profiles_import_makes_a_version_the_answers_follow(tmp_path, dataset):
     s12 = share("outdoor", "weekday", 12)
     assert noon.summary()["workers"] == sum(half_up(w * s12)
                                             for w in atlas.demand["outdoor"].tolist())
-    listed = json.loads(run("datasets", "--dataset", str(dataset), "--json").output)
+    listed = json.loads(run("datasets", "--dataset", str(dataset), "--json").stdout)
     assert listed[-1]["profiles"]["source"] == "night.csv" and listed[-1]["live"]
 
 

@@ -188,7 +188,7 @@ def test_cli_schedule_json_equals_the_api(client, schedule_answer):
                                    "--budget-hours", "25", "--threshold", "1000", "--json"],
                              prog_name="stations")
     assert out.exit_code == 0, out.output
-    got = json.loads(out.output)
+    got = json.loads(out.stdout)  # progress lines go to stderr
     assert got["gain_worker_hours"] == schedule_answer["gain_worker_hours"]
     assert [s["station_id"] for s in got["stations"]] == \
         [s["station_id"] for s in schedule_answer["stations"]]
