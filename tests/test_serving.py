@@ -156,13 +156,16 @@ def refusals_are_json_like_the_apps(port: int, client) -> None:
     assert head.startswith(b"HTTP/1.1 400") and b"Content-Type: application/json" in head
     assert json.loads(body)["error"].startswith("Bad Request")
 
-@pytest.mark.parametrize("server", ["granian", "gunicorn"])
-@pytest.mark.parametrize(("args", "env", "says"), [
-    ([], {"STATIONS_WORKERS": "two"}, "STATIONS_WORKERS must be a whole number"),
-    ([], {"STATIONS_THREADS": "0"}, "STATIONS_THREADS must be a whole number, 1 or more"),
-    ([], {"STATIONS_HEAVY_QUEUE_S": "soon"}, "STATIONS_HEAVY_QUEUE_S must be a number"),
-    ([], {"STATIONS_TILES": "bogus"}, "STATIONS_TILES must be one of"),
-    (["--data", "missing.geojson"], {}, "missing.geojson: file not found"),
+@pytest.mark.parametrize(("server", "args", "env", "says"), [
+    ("granian", [], {"STATIONS_WORKERS": "two"}, "STATIONS_WORKERS must be a whole number"),
+    ("granian", [], {"STATIONS_THREADS": "0"}, "STATIONS_THREADS must be a whole number, 1 or "
+                                              "more"),
+    ("granian", [], {"STATIONS_HEAVY_QUEUE_S": "soon"}, "STATIONS_HEAVY_QUEUE_S must be a number"),
+    ("granian", [], {"STATIONS_TILES": "bogus"}, "STATIONS_TILES must be one of"),
+    ("granian", ["--data", "missing.geojson"], {}, "missing.geojson: file not found"),
+    # gunicorn's start checks its own settings first, then the app's (one of each)
+    ("gunicorn", [], {"STATIONS_WORKERS": "two"}, "STATIONS_WORKERS must be a whole number"),
+    ("gunicorn", ["--data", "missing.geojson"], {}, "missing.geojson: file not found"),
 ])
 def test_what_stops_the_server_is_one_error_line_and_exit_2(tmp_path, server, args, env, says):
     """A bad setting or data file under `stations serve`: the CLI's one line, not a traceback

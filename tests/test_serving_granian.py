@@ -175,8 +175,12 @@ def test_granian_hup_serves_the_new_version_and_keeps_serving_when_one_does_not_
         broken.mkdir()
         (broken / "stations.geojson").write_text("{not json", "utf-8")
         (ds / "LIVE").write_text(broken.name + "\n", "utf-8")
+        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        before = set(workers.read_text().split())
         os.kill(proc.pid, signal.SIGHUP)
-        time.sleep(8)  # the new workers have loaded (or failed to load) by now
+        # both workers replaced by ones that tried the broken version (and fell back)
+        assert wait(lambda: len(now := set(workers.read_text().split())) == 2
+                    and not now & before, 60)
         assert proc.poll() is None
         assert wait(lambda: stations_served(port) == 5)  # still the good data
     finally:
