@@ -59,6 +59,25 @@ def test_one_station_and_unknown_id(client):
     assert r.status_code == 404 and "nope" in r.get_json()["error"]
 
 
+def test_one_station_is_the_same_feature_as_in_the_list_in_each_datum(client, atlas):
+    """Kept once built (a per-worker cache): asked again, in another datum, or for the other
+    stations, each answer is still that station's own feature from the list."""
+    from geo.coords import from_wgs84
+
+    row = atlas.stations.iloc[3]
+    for _ in range(2):
+        for crs in ("wgs84", "gcj02", "bd09"):
+            got = client.get(f"/api/stations/{row['id']}?out_crs={crs}").get_json()
+            assert got["properties"]["id"] == row["id"] and got["sample"] is True
+            want = [float(v) for v in from_wgs84(row["lon"], row["lat"], crs)]
+            # written to 6 decimals (about 0.1 m)
+            assert got["geometry"]["coordinates"] == pytest.approx(want, abs=5.1e-7)
+    listed = {f["properties"]["id"]: f for f in client.get("/api/stations").get_json()["features"]}
+    for sid in atlas.stations["id"].iloc[:40]:
+        one = client.get(f"/api/stations/{sid}").get_json()
+        assert {k: v for k, v in one.items() if k != "sample"} == listed[sid]
+
+
 def test_nearest_matches_brute_force_and_carries_everything(client, atlas):
     lat, lng = 31.2304, 121.4737
     fc = client.get(f"/api/nearest?lat={lat}&lng={lng}&k=7&type=relay").get_json()
