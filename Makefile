@@ -31,7 +31,7 @@ test: $(STAMP)
 
 # The edit-run loop (< 60 s): lint, the import contracts, and the tests that need neither
 # Chromium nor PostgreSQL nor a running server (nor are marked slow: the fuzzers, the wheel
-# build, the notebooks, 50 exact MIPs; make test runs them).
+# build, the notebooks, 50 exact MIPs, runs killed or rebuilt whole; make test runs them).
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

@@ -306,6 +306,7 @@ def test_a_crash_between_write_and_switch_leaves_the_old_version_live(tmp_path, 
     assert sum(v["live"] for v in list_versions(ds)) == 1
 
 
+@pytest.mark.slow  # a subprocess killed mid-write: make test, not make check
 def test_killing_an_import_mid_write_leaves_the_old_version_live(tmp_path, truth):
     from geo.atlas import Atlas
 

@@ -376,6 +376,7 @@ def test_no_usable_station_leaves_everyone_uncovered():
     assert len(result.gaps) == 3 and result.gaps["nearest_station_m"].isna().all()
 
 
+@pytest.mark.slow  # two national runs: make test, not make check
 def test_a_second_run_replaces_the_cells_only_when_it_succeeds(tmp_path, monkeypatch):
     import geo.national.compute as nat
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import h3
 import numpy as np
+import pytest
 import shapely
 from pyproj import Geod
 
@@ -125,6 +126,7 @@ def test_zhangjiang_hotspot_holds_its_workers(atlas):
     assert workers > 300_000
 
 
+@pytest.mark.slow  # builds the whole sample again: make test, not make check
 def test_sample_build_is_reproducible(tmp_path):
     """Re-running the seeded script gives byte-identical files."""
     script = Path(DEFAULT_DATA_DIR) / "build_sample.py"
