@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 import schemathesis
@@ -21,6 +19,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from app.cli import granian_conf
 from tests.test_schemathesis import CONFIG, DEPENDS, accepted_unless_dependent
 from tests.test_serving import ROOT, free_port
+from tests.test_serving_granian import answering
 
 pytestmark = [pytest.mark.xdist_group("fuzz_server"), pytest.mark.slow]  # and server (conftest)
 EXAMPLES = 4  # per operation and mode: the in-process run draws more; this one checks the wire
@@ -51,16 +50,7 @@ def server():
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).read()
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("the server did not start") from None
-            time.sleep(0.3)
+    answering(proc, base)
     yield base
     proc.terminate()
     proc.wait(timeout=30)

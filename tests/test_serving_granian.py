@@ -35,21 +35,27 @@ def granian_server():
                              str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).read()
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                out = proc.stdout.read().decode()[-2000:]
-                raise RuntimeError("granian did not start: " + out) from None
-            time.sleep(0.3)
+    answering(proc, base)
     yield proc, base
     if proc.poll() is None:
         proc.kill()
         proc.wait()
+
+
+def answering(proc: subprocess.Popen, base: str, seconds: float = 90) -> None:
+    """Wait until the server answers /healthz; if it stops or never answers, kill it and say
+    what it printed."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2).read()
+            return
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                out = proc.stdout.read().decode()[-2000:] if proc.stdout else ""
+                raise RuntimeError("the server did not start: " + out) from None
+            time.sleep(0.3)
 
 
 def get(url: str) -> tuple[int, dict, bytes]:
