@@ -61,6 +61,7 @@ def _install_views(app: Flask) -> None:
         search,
         stations,
         validate,
+        write_lane,
     )
     from app.pages import admin, embeds, national, oembed, pwa, site
     from app.serving import (
@@ -91,3 +92,4 @@ def _install_views(app: Flask) -> None:
     app.extensions["heavy_paths"] = busy.heavy_paths(app)
     heavy_processes.install(app)
     nearest_lane.install(app)
+    write_lane.install(app)

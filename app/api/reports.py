@@ -7,6 +7,7 @@ the hour answers 200 with the first row's id and `"duplicate": true`.
 from __future__ import annotations
 
 from datetime import UTC
+from typing import TYPE_CHECKING, NamedTuple
 
 from flask import Blueprint, abort, jsonify, request
 
@@ -19,7 +20,11 @@ from geo.questions import parse_choice, shown
 from geo.reports.db import REPORT_KINDS, utcnow
 from geo.reports.parse import parse_checkin, parse_days, parse_report
 from geo.reports.quality import FLAG_RULE, quality_table, recent_notes
+from geo.reports.store import Report
 from geo.schema import STATION_TYPES
+
+if TYPE_CHECKING:
+    from geo.reports.store import ReportStore
 
 bp = Blueprint("reports_api", __name__, url_prefix="/api")
 QUALITY_FIELDS = ("id", "name", "type", "district", "opening_hours")
@@ -35,29 +40,53 @@ def _hours_of(station_id: str) -> str:
     return a.arrays.hours[i]
 
 
-def _written(row_id: int, created: bool):
-    if created:
-        return jsonify(id=row_id), 201
-    return jsonify(id=row_id, duplicate=True), 200
+class Write(NamedTuple):
+    """A courier's write, checked, ready for the store (the view and the write lane)."""
+
+    kind: str  # "checkins" or "reports"
+    station_id: str
+    device: str
+    found: Report | None  # a report's kind, amenity and note
+
+    def record(self, reports: ReportStore, hours: str, address: str) -> tuple[int, bool]:
+        """Store it: (id, created); a report remembers whether the stated hours said open."""
+        if self.found is None:
+            return reports.checkin(self.station_id, self.device, address)
+        now = utcnow()
+        return reports.report(self.station_id, self.found, is_open(hours, now.replace(
+            tzinfo=UTC)), self.device, address, now)
+
+
+def checked(kind: str, station_id: str, body: object) -> Write:
+    """The write a body asks for, or a QueryError naming what is wrong with it."""
+    if kind == "checkins":
+        return Write(kind, station_id, parse_checkin(body), None)
+    found, device = parse_report(body)
+    return Write(kind, station_id, device, found)
+
+
+def written(row_id: int, created: bool) -> tuple[dict, int]:
+    """The answer to a write: 201 with the new id, or 200 with the first one's."""
+    return ({"id": row_id}, 201) if created else ({"id": row_id, "duplicate": True}, 200)
+
+
+def _write(kind: str, station_id: str):
+    hours = _hours_of(station_id)
+    write = checked(kind, station_id, request.get_json(silent=True))
+    doc, status = written(*write.record(store(), hours, request.remote_addr or "-"))
+    return jsonify(doc), status
 
 
 @bp.post("/stations/<station_id>/checkins")
 def checkin(station_id: str):
     """"I was here": one tap, no account."""
-    _hours_of(station_id)
-    device = parse_checkin(request.get_json(silent=True))
-    return _written(*store().checkin(station_id, device, request.remote_addr or "-"))
+    return _write("checkins", station_id)
 
 
 @bp.post("/stations/<station_id>/reports")
 def report(station_id: str):
     """A problem found at a station; "closed" remembers whether the stated hours said open."""
-    hours = _hours_of(station_id)
-    found, device = parse_report(request.get_json(silent=True))
-    now = utcnow()
-    in_hours = is_open(hours, now.replace(tzinfo=UTC))
-    return _written(*store().report(station_id, found, in_hours, device,
-                                    request.remote_addr or "-", now))
+    return _write("reports", station_id)
 
 
 def _iso(value) -> str | None:

@@ -35,6 +35,9 @@ def _heavy_limit() -> str:
     return current_app.config["STATIONS_RATE_LIMIT"]
 
 
+COUNTED = "stations.write_counted"  # environ key: the write lane's count of this request
+
+
 class WriteLimited(TooManyRequests):
     """A courier's write over its address's or device's limit (429 with Retry-After)."""
 
@@ -50,9 +53,13 @@ def _items(text: str) -> tuple[RateLimitItem, ...]:
 
 def device_key() -> str:
     """The device token in a write's JSON body (the address when there is none)."""
-    body = request.get_json(silent=True)
+    return key_of_device(request.get_json(silent=True), get_remote_address())
+
+
+def key_of_device(body: object, address: str) -> str:
+    """What the device limit counts: the body's device token, else the address."""
     device = body.get("device") if isinstance(body, dict) else None
-    return f"device:{device}" if isinstance(device, str) else f"addr:{get_remote_address()}"
+    return f"device:{device}" if isinstance(device, str) else f"addr:{address}"
 
 
 class WindowCounts:
@@ -100,17 +107,30 @@ def _limit_writes(app: Flask, blueprint: str) -> None:
     uri = app.config["STATIONS_RATE_STORAGE"]
     counter = WindowCounts() if uri.startswith("memory://") else SharedCounts(uri)
 
-    @app.before_request
-    def _check() -> None:
-        if request.blueprint != blueprint or request.method != "POST" \
-                or not current_app.config.get("RATELIMIT_ENABLED", True):
+    config = app.config
+
+    def check(address: str, device: str) -> None:
+        """Count one write of this address and device key; raise WriteLimited beyond either
+        limit. (The write lane, app/api/write_lane.py, counts through this too.)"""
+        if not config.get("RATELIMIT_ENABLED", True):
             return
-        for setting, key in (("STATIONS_WRITE_LIMIT", f"addr:{get_remote_address()}"),
-                             ("STATIONS_DEVICE_LIMIT", device_key())):
-            for item in _items(current_app.config[setting]):
+        for setting, key in (("STATIONS_WRITE_LIMIT", f"addr:{address}"),
+                             ("STATIONS_DEVICE_LIMIT", device)):
+            for item in _items(config[setting]):
                 wait = counter.hit(item, f"{setting}:{item}:{key}")
                 if wait is not None:
                     raise WriteLimited(item, wait)
+
+    app.extensions["write_limits"] = check
+
+    @app.before_request
+    def _check() -> None:
+        if request.blueprint == blueprint and request.method == "POST":
+            counted = request.environ.pop(COUNTED, None)  # the write lane counted it
+            if isinstance(counted, WriteLimited):
+                raise counted
+            if counted is None:
+                check(get_remote_address(), device_key())
 
 
 def register(app: Flask, heavy_blueprints, writes=None) -> Limiter:
