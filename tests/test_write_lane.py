@@ -13,6 +13,7 @@ from werkzeug.test import Client
 
 from app.api.write_lane import WriteLane
 from geo.reports.db import checkins, engine_for, reports
+from tests.test_nearest_lane import Counting
 
 DEVICES = [f"dev-{n:04d}-aaaaaaaa" for n in range(6)]
 
@@ -25,15 +26,6 @@ def make_app(tmp_path, lane: bool):
                        "STATIONS_DB_URL": f"sqlite:///{db}",
                        "STATIONS_WRITE_LIMIT": "40 per minute",
                        "STATIONS_DEVICE_LIMIT": "6 per minute", "STATIONS_WRITE_LANE": lane})
-
-
-class Counting:
-    def __init__(self, inner) -> None:
-        self.inner, self.calls = inner, 0
-
-    def __call__(self, environ, start_response):
-        self.calls += 1
-        return self.inner(environ, start_response)
 
 
 def requests(atlas, n: int) -> list[tuple[str, dict]]:
