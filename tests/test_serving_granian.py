@@ -137,6 +137,38 @@ def test_granian_keeps_the_per_address_limit_on_heavy_routes(granian_server):
     assert get(base + "/api/nearest?lat=31.23&lng=121.47")[0] == 200
 
 
+def post(url: str, body: bytes, kind: str = "application/json") -> tuple[int, dict, dict]:
+    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": kind})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, json.loads(e.read())
+
+
+def test_granian_takes_couriers_writes_with_their_repeats_refusals_and_limits(granian_server,
+                                                                              atlas):
+    """Through the write lane and Flask behind it: 201 with the new id, 200 for a repeat,
+    a 400 naming what is wrong, and the device's limit (10 a minute, counted per worker) as
+    429 JSON with Retry-After."""
+    _, base = granian_server
+    ids = atlas.stations["id"].tolist()
+    url = base + "/api/stations/{}/checkins"
+    status, headers, first = post(url.format(ids[0]), b'{"device": "granian-courier-01"}')
+    assert status == 201 and "content-security-policy" in headers
+    assert post(url.format(ids[0]), b'{"device": "granian-courier-01"}')[::2] == \
+        (200, {"id": first["id"], "duplicate": True})
+    status, _, body = post(url.format(ids[0]), b'{"device": 7}')
+    assert status == 400 and body["param"] == "device"
+    status, _, body = post(url.format("nope"), b'{"device": "granian-courier-01"}')
+    assert status == 400 and body["param"] == "station_id"
+    answers = [post(url.format(sid), b'{"device": "granian-courier-02"}') for sid in ids[1:31]]
+    statuses = [a[0] for a in answers]
+    assert 10 <= statuses.count(201) <= 20 and 429 in statuses  # 10 a minute in each worker
+    _, headers, body = answers[statuses.index(429)]
+    assert int(headers["retry-after"]) > 0 and "limit is 10 per 1 minute" in body["error"]
+
+
 def test_granian_stops_on_term_at_once_and_leaves_no_process(granian_server):
     """Each worker ends its heavy-route children as it stops (a multiprocessing finalizer):
     without it, the idle pool kept the worker until granian's kill timeout (20 s)."""
