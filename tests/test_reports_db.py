@@ -279,3 +279,21 @@ def test_a_batch_answers_each_write_as_one_at_a_time_would(db_url):
     assert by_first(batched) == by_first(one_by_one)
     assert stored() == expected_rows
     store.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_writes_go_on_after_the_database_drops_the_writers_connection(db_url):
+    """The group commit keeps its connection open between batches; when the server ends it
+    (a restart, an idle timeout), the next batch runs again on a fresh one: no write fails."""
+    store = ReportStore(db_url)
+    first = store.checkin("s1", "device-a", "a", NOW)
+    pid = store._writer.connection.driver_connection.info.backend_pid
+    admin = engine_for(db_url)
+    with admin.connect() as conn:
+        assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    admin.dispose()
+    second = store.checkin("s2", "device-a", "a", NOW)
+    assert first[1] and second[1] and second[0] != first[0]
+    assert store._writer.connection.driver_connection.info.backend_pid != pid
+    assert store.checkin("s2", "device-a", "a", NOW) == (second[0], False)
+    store.dispose()

@@ -61,11 +61,23 @@ class GroupCommit:
                 except queue.Empty:
                     break
             try:
-                with self._begin() as conn:
-                    results = self._run_batch(conn, [item for item, _ in batch])
+                results = self._commit([item for item, _ in batch])
             except Exception as exc:  # every waiter hears of it; the thread carries on
                 for _, done in batch:
                     done.set_exception(exc)
                 continue
             for (_, done), result in zip(batch, results, strict=True):
                 done.set_result(result)
+
+    def _commit(self, items: list[Any]) -> list[Any]:
+        """Run a batch in one transaction; once more on a fresh connection if the database
+        dropped the connection (a restarted server): nothing of it was committed, or, if the
+        COMMIT itself was cut off, the writes are found again as repeats."""
+        try:
+            with self._begin() as conn:
+                return self._run_batch(conn, items)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        with self._begin() as conn:
+            return self._run_batch(conn, items)
