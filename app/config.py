@@ -35,20 +35,26 @@ def whole(name: str, default: int, least: int = 1) -> int:
     return int(text)
 
 
+# Threads per worker: 6, not 8. Under granian (2 workers, 100 connections on /api/nearest)
+# 8 threads had a p99 of 60 ms and 6 had 43-45 ms at the same rate (more threads only wait
+# longer for the GIL); couriers' writes were the same with 6 (bench/load.py, bench/writes.py).
+THREADS = 6
+
+
 def server() -> dict:
     """gunicorn's settings from the environment (gunicorn.conf.py reads them; `stations
     serve` checks them first)."""
     return {"bind": os.environ.get("STATIONS_BIND", "127.0.0.1:5000"),
             "workers": whole("STATIONS_WORKERS", os.cpu_count() or 1),
-            "threads": whole("STATIONS_THREADS", 8)}
+            "threads": whole("STATIONS_THREADS", THREADS)}
 
 
 def heavy_requests() -> int:
-    """Heavy-route requests a worker takes at once: STATIONS_HEAVY_REQUESTS (default 6), but
-    never more than its threads (STATIONS_THREADS, default 8) less two, which stay free for
+    """Heavy-route requests a worker takes at once: STATIONS_HEAVY_REQUESTS (default 4), but
+    never more than its threads (STATIONS_THREADS, default 6) less two, which stay free for
     the courier's path (with 4 threads and 6 places, heavy requests held every thread)."""
-    threads = whole("STATIONS_THREADS", 8)
-    return max(1, min(whole("STATIONS_HEAVY_REQUESTS", 6), threads - 2))
+    threads = whole("STATIONS_THREADS", THREADS)
+    return max(1, min(whole("STATIONS_HEAVY_REQUESTS", 4), threads - 2))
 
 
 def seconds(name: str, default: float) -> float:

@@ -11,7 +11,7 @@ in its default rollback-journal mode.
 Run: python bench/writes.py [--seconds 60] [--pg postgresql://user:pw@127.0.0.1/db]
 (needs /usr/bin/wrk; --pg defaults to STATIONS_TEST_PG_URL; its tables are replaced)
 Goals (issue 25): ours >= 0.6 of the floor on both databases, 0 lost. Ours runs with the
-repo's settings (2 workers x 8 threads here), and again with 16 threads a worker (a write
+repo's settings (2 workers x 6 threads here), and again with 16 threads a worker (a write
 waits for its group commit, so the threads bound how many are in flight). "lost" counts the
 ids answered 201 that are not in the database afterwards.
 """

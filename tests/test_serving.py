@@ -239,17 +239,20 @@ def test_heavy_routes_beyond_the_gate_are_refused_while_nearest_flows():
 
 
 def test_heavy_places_leave_two_threads_for_couriers(monkeypatch):
-    """With 4 threads and the default 6 heavy places, heavy requests waiting for the child
-    held every thread and /api/nearest answered nothing (bench/load.py); now capped."""
+    """With 4 threads and 6 heavy places, heavy requests waiting for the child held every
+    thread and /api/nearest answered nothing (bench/load.py); now capped."""
     from app.config import heavy_requests
 
     monkeypatch.setenv("STATIONS_THREADS", "4")
+    monkeypatch.setenv("STATIONS_HEAVY_REQUESTS", "6")
     assert heavy_requests() == 2
     monkeypatch.setenv("STATIONS_HEAVY_REQUESTS", "1")
     assert heavy_requests() == 1
     monkeypatch.setenv("STATIONS_THREADS", "8")
     monkeypatch.delenv("STATIONS_HEAVY_REQUESTS")
-    assert heavy_requests() == 6
+    assert heavy_requests() == 4  # the default places
+    monkeypatch.delenv("STATIONS_THREADS")
+    assert heavy_requests() == 4  # the default 6 threads less two
     monkeypatch.setenv("STATIONS_THREADS", "2")
     assert heavy_requests() == 1  # one thread each, at the least
 

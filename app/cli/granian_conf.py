@@ -1,7 +1,7 @@
 """granian's settings, in one place: the command line `stations serve --server granian` runs.
 
 Workers and threads come from STATIONS_WORKERS (default: the CPU count) and STATIONS_THREADS
-(default 8), as for gunicorn. Backpressure bounds the connections a worker holds at once
+(default 6), as for gunicorn. Backpressure bounds the connections a worker holds at once
 (beyond, connections wait in the backlog, which is bounded too); a client that has not sent
 its headers in 10 s is dropped; workers are recycled every few hours (memory), a worker that
 dies is started again, and a stopping worker gets 20 s to finish what it is answering. The
