@@ -52,16 +52,10 @@ class GroupCommit:
         return done.result()
 
     def _run(self) -> None:
-        q = self._queue
         while True:
-            batch = [q.get()]
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(q.get_nowait())
-                except queue.Empty:
-                    break
+            batch = [self._queue.get()]
             try:
-                results = self._commit([item for item, _ in batch])
+                results = self._commit(batch)
             except Exception as exc:  # every waiter hears of it; the thread carries on
                 for _, done in batch:
                     done.set_exception(exc)
@@ -69,15 +63,26 @@ class GroupCommit:
             for (_, done), result in zip(batch, results, strict=True):
                 done.set_result(result)
 
-    def _commit(self, items: list[Any]) -> list[Any]:
+    def _drain(self, batch: list) -> list[Any]:
+        """Add what else is waiting to `batch` (in place, so a failure reaches every waiter):
+        once the transaction is open, so writes that came while it waited for its turn (the
+        other process's batch, on SQLite) join it rather than wait for the next one."""
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return [item for item, _ in batch]
+
+    def _commit(self, batch: list) -> list[Any]:
         """Run a batch in one transaction; once more on a fresh connection if the database
         dropped the connection (a restarted server): nothing of it was committed, or, if the
         COMMIT itself was cut off, the writes are found again as repeats."""
         try:
             with self._begin() as conn:
-                return self._run_batch(conn, items)
+                return self._run_batch(conn, self._drain(batch))
         except sa.exc.DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
         with self._begin() as conn:
-            return self._run_batch(conn, items)
+            return self._run_batch(conn, self._drain(batch))
