@@ -43,7 +43,6 @@ def _hours_of(station_id: str) -> str:
 class Write(NamedTuple):
     """A courier's write, checked, ready for the store (the view and the write lane)."""
 
-    kind: str  # "checkins" or "reports"
     station_id: str
     device: str
     found: Report | None  # a report's kind, amenity and note
@@ -60,9 +59,9 @@ class Write(NamedTuple):
 def checked(kind: str, station_id: str, body: object) -> Write:
     """The write a body asks for, or a QueryError naming what is wrong with it."""
     if kind == "checkins":
-        return Write(kind, station_id, parse_checkin(body), None)
+        return Write(station_id, parse_checkin(body), None)
     found, device = parse_report(body)
-    return Write(kind, station_id, device, found)
+    return Write(station_id, device, found)
 
 
 def written(row_id: int, created: bool) -> tuple[dict, int]:
