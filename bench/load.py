@@ -21,8 +21,10 @@ Goals (issue 25): >= half the faster floor and >= 1.3x the gunicorn floor, p99 <
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -153,7 +155,8 @@ def _running(command: list[str], env: dict, cwd: Path, port: int, name: str,
     """A server process: (process, port) once it answers /api/nearest, stopped on leaving;
     its output to `out` if given."""
     sink = out.open("a") if out else subprocess.DEVNULL
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=sink)
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=sink,
+                            start_new_session=True)
     try:
         deadline = time.time() + 60
         while True:
@@ -166,9 +169,14 @@ def _running(command: list[str], env: dict, cwd: Path, port: int, name: str,
                     raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.2)
         yield proc, port
-    finally:
-        proc.terminate()
-        proc.wait()
+    finally:  # the whole group: killing granian's main alone would leave its workers
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         if out:
             sink.close()
 

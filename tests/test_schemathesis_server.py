@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from app.cli import granian_conf
 from tests.test_schemathesis import CONFIG, DEPENDS, accepted_unless_dependent
 from tests.test_serving import ROOT, free_port
-from tests.test_serving_granian import answering
+from tests.test_serving_granian import answering, stop
 
 pytestmark = [pytest.mark.xdist_group("fuzz_server"), pytest.mark.slow]  # and server (conftest)
 EXAMPLES = 4  # per operation and mode: the in-process run draws more; this one checks the wire
@@ -48,12 +48,11 @@ def server():
         os.environ.update(saved)
     argv[-1] = "tests.fuzz_server:create"  # the production target, one limit lowered
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     answering(proc, base)
     yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 def run_operation(op, mode: GenerationMode) -> None:

@@ -4,6 +4,7 @@ children under each worker, refuses a bad heavy question before the gate, and st
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -32,14 +33,29 @@ def granian_server():
     env.pop("STATIONS_DATA", None)
     stations = Path(sys.executable).parent / "stations"  # the console script
     proc = subprocess.Popen([str(stations), "serve", "--server", "granian", "--port",
-                             str(port)], cwd=ROOT, env=env,
+                             str(port)], cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     answering(proc, base)
     yield proc, base
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a server started in its own session, workers and children too: TERM, then KILL to
+    the whole group (killing granian's main alone leaves its workers running)."""
+    import signal
+
+    for sig, seconds in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=seconds)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # what the main left behind
 
 
 def answering(proc: subprocess.Popen, base: str, seconds: float = 90) -> None:
@@ -52,7 +68,7 @@ def answering(proc: subprocess.Popen, base: str, seconds: float = 90) -> None:
             return
         except OSError:
             if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
+                stop(proc)
                 out = proc.stdout.read().decode()[-2000:] if proc.stdout else ""
                 raise RuntimeError("the server did not start: " + out) from None
             time.sleep(0.3)
