@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from unittest import mock
 
 import pytest
 import schemathesis
@@ -17,8 +18,9 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.cli import granian_conf
+from app.serving.heavy_processes import NICE
 from tests.test_schemathesis import CONFIG, DEPENDS, accepted_unless_dependent
-from tests.test_serving import ROOT, free_port
+from tests.test_serving import ROOT, descendants, free_port, wait
 from tests.test_serving_granian import answering, stop
 
 pytestmark = [pytest.mark.xdist_group("fuzz_server"), pytest.mark.slow]  # and server (conftest)
@@ -39,18 +41,15 @@ def server():
            "STATIONS_HEAVY_QUEUE_S": "120"}  # a fuzzed request waits its turn, never a 503
     env.pop("STATIONS_DATA", None)
     env.pop("STATIONS_DB_URL", None)
-    saved = dict(os.environ)  # command() reads the settings from (and adds to) os.environ
-    os.environ.update(env)
-    try:
+    with mock.patch.dict(os.environ, env):  # command() reads the settings from os.environ
         argv = granian_conf.command(sys.executable)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     argv[-1] = "tests.fuzz_server:create"  # the production target, one limit lowered
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     answering(proc, base)
+    # heavy routes are answered by the worker's niced child, as in production
+    assert wait(lambda: list(descendants(proc.pid).values()).count(NICE) == 1, 60)
     yield base
     stop(proc)
 

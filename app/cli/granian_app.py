@@ -22,7 +22,9 @@ SWITCH_INTERVAL_S = 0.0005  # as under gunicorn: a fast answer is not stuck behi
 
 
 def create() -> Flask:
-    """One worker's app, its heavy-route children started."""
+    """One worker's app, its heavy-route children started (one unless
+    STATIONS_HEAVY_PROCESSES says otherwise, as in gunicorn.conf.py)."""
+    os.environ.setdefault("STATIONS_HEAVY_PROCESSES", "1")
     app = _load()
     children = app.extensions.get("heavy_processes")
     if children is not None:

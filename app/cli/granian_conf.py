@@ -31,7 +31,6 @@ def command(executable: str) -> list[str]:
     """The granian command line for the environment's settings."""
     env = server()
     host, _, port = env["bind"].rpartition(":")
-    os.environ.setdefault("STATIONS_HEAVY_PROCESSES", "1")  # niced heavy-route children
     log = os.environ.get("STATIONS_ACCESS_LOG", "-")
     return [executable, "-m", "granian", "--interface", "wsgi", "--factory",
             "--host", host or "127.0.0.1", "--port", port or "5000",
