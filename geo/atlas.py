@@ -81,6 +81,11 @@ class Atlas:
         return self.networks[mode]
 
     @cached_property
+    def type_counts(self) -> dict[str, int]:
+        """Stations by type, counted once (the health check asks on every poll)."""
+        return {str(k): int(v) for k, v in self.stations["type"].value_counts().items()}
+
+    @cached_property
     def positions(self) -> dict[str, int]:
         """Each station id's row position: a lookup per request, not a scan of the table."""
         return {sid: i for i, sid in enumerate(self.stations["id"].astype(str))}

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from app.api.stations import geojson_response
 from app.state import current_atlas, store
+from geo.atlas import Atlas
 from geo.errors import QueryError
 from geo.hours import is_open
 from geo.io.geojson import feature_collection
@@ -30,10 +31,9 @@ bp = Blueprint("reports_api", __name__, url_prefix="/api")
 QUALITY_FIELDS = ("id", "name", "type", "district", "opening_hours")
 
 
-def _hours_of(station_id: str) -> str:
+def hours_of(a: Atlas, station_id: str) -> str:
     """The stated opening hours of a station couriers write about (prepared arrays: no table
     scan on the write path)."""
-    a = current_atlas()
     i = a.positions.get(station_id)
     if i is None:  # a 400 naming it: the write is refused, not a page missing
         raise QueryError("station_id", f"no station with id {shown(station_id)}")
@@ -70,7 +70,7 @@ def written(row_id: int, created: bool) -> tuple[dict, int]:
 
 
 def _write(kind: str, station_id: str):
-    hours = _hours_of(station_id)
+    hours = hours_of(current_atlas(), station_id)
     write = checked(kind, station_id, request.get_json(silent=True))
     doc, status = written(*write.record(store(), hours, request.remote_addr or "-"))
     return jsonify(doc), status

@@ -91,11 +91,10 @@ STATION_FEATURES = 4096  # one station's Feature kept per worker (a few hundred 
 
 def _station_feature(a: Atlas, station_id: str, out_crs: str) -> dict:
     """The station's Feature, built once: through pandas it cost 2 ms, so the route answered
-    500 times a second on two workers. Kept per loaded dataset, at most STATION_FEATURES."""
+    500 times a second on two workers. An app keeps at most STATION_FEATURES."""
     cache = current_app.extensions.setdefault("station_features", {})
-    if cache.get(None) is not a or len(cache) > STATION_FEATURES:
+    if len(cache) >= STATION_FEATURES:
         cache.clear()
-        cache[None] = a
     key = (station_id, out_crs)
     if key not in cache:
         cache[key] = feature_collection(a.station(station_id), out_crs=out_crs)["features"][0]

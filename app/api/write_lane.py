@@ -52,7 +52,7 @@ class WriteLane:
     """WSGI middleware: answer couriers' valid writes, pass everything else to Flask."""
 
     def __init__(self, app: Flask, inner: Callable):
-        self.app, self.inner = app, inner
+        self.inner = inner
         self.atlas = app.extensions["atlas"]
         self.store = app.extensions["reports"]
         self.limits = app.extensions["write_limits"]
@@ -74,12 +74,10 @@ class WriteLane:
     def _answer(self, environ: dict, station_id: str, kind: str, body: bytes
                 ) -> tuple[str, bytes, list[tuple[str, str]]] | None:
         """The status, body and headers, or None for Flask to answer (and word any error)."""
-        i = self.atlas.positions.get(station_id)
-        if i is None:
-            return None
         address = environ.get("REMOTE_ADDR")
         counted = address or "127.0.0.1"  # as the limiter's get_remote_address has it
         try:
+            hours = reports.hours_of(self.atlas, station_id)
             payload = orjson.loads(body)
             write = reports.checked(kind, station_id, payload)
             self.limits(counted, key_of_device(payload, counted))
@@ -87,14 +85,13 @@ class WriteLane:
         except WriteLimited as limited:  # counted once: Flask answers it with its message
             environ[COUNTED] = limited
             return None
-        except (orjson.JSONDecodeError, QueryError):
+        except (orjson.JSONDecodeError, QueryError):  # an unknown station, a bad body
             return None  # Flask counts it and answers with its message
         except Exception:
             log.exception("write lane failed; Flask answers instead")
             return None
         try:
-            doc, status = reports.written(*write.record(self.store, self.atlas.arrays.hours[i],
-                                                        address or "-"))
+            doc, status = reports.written(*write.record(self.store, hours, address or "-"))
         except Exception:  # nothing was stored: Flask tries again and words any error
             log.exception("write lane failed; Flask answers instead")
             return None
