@@ -213,17 +213,22 @@ def serving_ours(extra_env: dict | None = None, server: str = "granian",
         yield running
 
 
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants, parents first (workers, then their heavy children)."""
+    pids = [pid]
+    for p in pids:  # grows as children are found
+        kids = Path(f"/proc/{p}/task/{p}/children")
+        pids += [int(k) for k in kids.read_text().split()] if kids.exists() else []
+    return pids
+
+
 def _all_workers_loaded(pid: int, workers: int, timeout_s: float = 60) -> None:
     """Wait until every worker has its niced heavy-route child, started once it has loaded
     the app: granian answers as soon as one worker has, and a bench run begun then measured
     one worker loading beside the other serving (a third of the rate)."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        pids = [pid]
-        for p in pids:
-            kids = Path(f"/proc/{p}/task/{p}/children")
-            pids += [int(k) for k in kids.read_text().split()] if kids.exists() else []
-        niced = sum(os.getpriority(os.PRIO_PROCESS, p) > 0 for p in pids[1:]
+        niced = sum(os.getpriority(os.PRIO_PROCESS, p) > 0 for p in _tree(pid)[1:]
                     if Path(f"/proc/{p}").exists())
         if niced >= workers:
             return
@@ -282,10 +287,7 @@ def _rollup(pid: int) -> dict[str, float]:
 def memory(master: int) -> str:
     """What the server's processes hold after the load: shared pages (preload_app, gc.freeze
     in gunicorn.conf.py) against what each process has copied or made for itself."""
-    pids = [master]
-    for pid in pids:  # grows as children are found: workers, then their heavy-route children
-        kids = Path(f"/proc/{pid}/task/{pid}/children")
-        pids += [int(k) for k in kids.read_text().split()] if kids.exists() else []
+    pids = _tree(master)
     mem = [_rollup(pid) for pid in pids]
     own = ", ".join(f"{m['Private_Dirty'] + m['Private_Clean']:.0f}" for m in mem[1:])
     return (f"memory: {len(pids)} processes (master, workers, children), PSS "
