@@ -297,3 +297,37 @@ def test_writes_go_on_after_the_database_drops_the_writers_connection(db_url):
     assert store._writer.connection.driver_connection.info.backend_pid != pid
     assert store.checkin("s2", "device-a", "a", NOW) == (second[0], False)
     store.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_batch_is_the_same_few_prepared_statements_whatever_its_size(db_url):
+    """On PostgreSQL a batch's statements keep their text for any number of writes, so the
+    server parses and plans each once per connection: the advisory locks, and per table the
+    repeat query and the INSERT (a VALUES list or IN list of each batch's length was a new
+    statement every batch). Every row lands, ids in the order of the writes."""
+    from geo.reports.store import apply_writes
+
+    store = ReportStore(db_url)
+    engine = engine_for(db_url)
+    with engine.connect() as conn:
+        for size in range(1, 9):
+            with conn.begin():
+                batch = [store.checkin_write(f"c{size}-{n}", f"d{n}", "a", NOW)
+                         for n in range(size)]
+                batch += [store.report_write(f"r{size}-{n}", Report("closed"), True, f"d{n}",
+                                             "a", NOW) for n in range(size)]
+                answers = apply_writes(conn, batch)
+                assert all(new for _, new in answers)
+                for table, part in ((checkins, answers[:size]), (reports, answers[size:])):
+                    ids = [rid for rid, _ in part]
+                    got = dict(conn.execute(sa.select(table.c.id, table.c.station_id).where(
+                        table.c.id.in_(ids))).all())
+                    assert [got[i] for i in ids] == [f"{table.name[0]}{size}-{n}"
+                                                     for n in range(size)]
+        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements"
+                                        ).scalars().all()
+    engine.dispose()
+    store.dispose()
+    assert len(prepared) == 5, prepared
+    assert sum("pg_advisory_xact_lock" in s for s in prepared) == 1
+    assert sum(s.startswith("INSERT INTO") for s in prepared) == 2

@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from geo.errors import QueryError
+from geo.reports.batch_sql import REPEAT_OF, TABLES, Row, insert_rows, recent_rows
 from geo.reports.db import (
     ACTIONS,
     WriteTurn,
@@ -36,13 +37,6 @@ from geo.reports.group_commit import GroupCommit
 
 DEDUPE = timedelta(hours=1)
 RETENTION_DAYS = 180
-
-_ADVISORY = sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ks AS bigint[])) AS k "
-                    "ORDER BY k")  # in key order, so two processes' batches cannot deadlock
-_REPEAT_OF = {"checkins": ("device", "station_id"),
-              "reports": ("device", "station_id", "kind", "amenity")}  # what makes a repeat
-_INSERT = {t.name: t.insert().returning(t.c.id, sort_by_parameter_order=True)
-           for t in (checkins, reports)}  # many rows in one statement, ids in their order
 
 
 @dataclass(frozen=True)
@@ -63,50 +57,49 @@ class _Write:
 
     @property
     def same(self) -> tuple:
-        return tuple(self.row[c] for c in _REPEAT_OF[self.table.name])
+        return tuple(self.row[c] for c in REPEAT_OF[self.table.name])
 
 
-def _recent(conn: sa.Connection, table: sa.Table, writes: list[_Write]) -> dict[tuple, list]:
-    """The stored rows a batch's writes may repeat: (created_at, id) by what makes a repeat,
-    in one query for the batch."""
-    cols = [table.c[c] for c in _REPEAT_OF[table.name]]
-    rows = conn.execute(sa.select(table.c.id, table.c.created_at, *cols).where(
-        table.c.device.in_(sorted({w.row["device"] for w in writes})),
-        table.c.created_at > min(w.since for w in writes)).order_by(table.c.id))
-    found: dict[tuple, list] = {}
-    for row in rows:
-        found.setdefault(tuple(row[2:]), []).append((row.created_at, row.id))
-    return found
+def _match(writes: list[_Write], mine: list[int], stored: list[Row], out: list) -> list[int]:
+    """Which of one table's writes are new (their positions in `writes`), filling `out` for
+    the rest: (id, False) for a repeat of a stored row, or the position in the new rows of
+    the one it repeats (a repeat within the batch, answered once the INSERT gives its id)."""
+    earlier: dict[tuple, list] = {}
+    for row in stored:
+        earlier.setdefault(tuple(row[2:]), []).append(row)
+    first, new = {}, []
+    for i in mine:
+        w = writes[i]
+        old = next((rid for rid, at, *_ in earlier.get(w.same, ()) if at > w.since), None)
+        pos = first.get(w.same)
+        if old is not None:
+            out[i] = (old, False)
+        elif pos is not None and writes[new[pos]].row["created_at"] > w.since:
+            out[i] = pos
+        else:
+            first[w.same] = out[i] = len(new)
+            new.append(i)
+    return new
 
 
 def apply_writes(conn: sa.Connection, writes: list[_Write]) -> list[tuple[int, bool]]:
     """A batch's writes in a few statements: (id, inserted) for each. A write repeats a row
-    stored within DEDUPE or one earlier in the same batch; the rest go in one INSERT."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(_ADVISORY, {"ks": sorted({w.key for w in writes})})
+    stored within DEDUPE or one earlier in the same batch; the rest go in one INSERT a table."""
+    groups = {name: [i for i, w in enumerate(writes) if w.table.name == name]
+              for name in TABLES}
+    groups = {name: mine for name, mine in groups.items() if mine}
+    stored = recent_rows(conn, {name: (sorted({writes[i].row["device"] for i in mine}),
+                                       min(writes[i].since for i in mine))
+                                for name, mine in groups.items()},
+                         keys=sorted({w.key for w in writes}))
     out: list = [None] * len(writes)
-    for table in (checkins, reports):
-        mine = [i for i, w in enumerate(writes) if w.table is table]
-        if not mine:
-            continue
-        stored, first, new = _recent(conn, table, [writes[i] for i in mine]), {}, []
+    new = {name: _match(writes, mine, stored[name], out) for name, mine in groups.items()}
+    ids = insert_rows(conn, {name: [writes[i].row for i in idx]
+                             for name, idx in new.items() if idx})
+    for name, mine in groups.items():
         for i in mine:
-            w = writes[i]
-            old = next((rid for at, rid in stored.get(w.same, ()) if at > w.since), None)
-            pos = first.get(w.same)
-            if old is not None:
-                out[i] = (old, False)
-            elif pos is not None and writes[new[pos]].row["created_at"] > w.since:
-                out[i] = pos  # a repeat of a row in this batch: its id once the INSERT answers
-            else:
-                first[w.same] = out[i] = len(new)
-                new.append(i)
-        if not new:
-            continue
-        ids = conn.execute(_INSERT[table.name], [writes[i].row for i in new]).scalars().all()
-        for i in mine:
-            if isinstance(out[i], int):  # a position in `new`: inserted there, or its repeat
-                out[i] = (ids[out[i]], new[out[i]] == i)
+            if isinstance(out[i], int):  # a position in the new rows: inserted, or a repeat
+                out[i] = (ids[name][out[i]], new[name][out[i]] == i)
     return out
 
 
