@@ -60,16 +60,19 @@ def _pg_sql(conn: sa.Connection, step: str, table: str) -> str:
     return _PG_SQL[step, table]
 
 
-def _pipelined(conn: sa.Connection, statements: list[tuple[str, dict]]) -> list[list[Row]]:
-    """Run statements in one round trip, in the connection's transaction: their rows. A
-    driver error comes out as SQLAlchemy's, marked when the connection is gone (so the
-    group commit runs the batch again on a fresh one)."""
+def _pipelined(conn: sa.Connection, statements: list[tuple[str, dict]],
+               commit: bool = False) -> list[list[Row]]:
+    """Run statements in one round trip, in the connection's transaction, and the COMMIT
+    with them if asked: their rows. A driver error comes out as SQLAlchemy's, marked when
+    the connection is gone (so the group commit runs the batch again on a fresh one)."""
     import psycopg
 
     pg = conn.connection.driver_connection
     try:
         with pg.pipeline():  # leaving it sends them all and waits for every answer
             cursors = [pg.execute(sql, params, prepare=True) for sql, params in statements]
+            if commit:  # SQLAlchemy's own COMMIT afterwards finds nothing left to do
+                pg.commit()
         return [cur.fetchall() for cur in cursors]
     except psycopg.Error as exc:
         raise sa.exc.DBAPIError.instance(
@@ -92,13 +95,15 @@ def recent_rows(conn: sa.Connection, asks: dict[str, tuple[list[str], datetime]]
     return dict(zip(params, found[1:], strict=True))
 
 
-def insert_rows(conn: sa.Connection, rows: dict[str, list[dict]]) -> dict[str, list[int]]:
-    """Store each table's rows, one statement a table; their ids, in their order."""
+def insert_rows(conn: sa.Connection, rows: dict[str, list[dict]],
+                commit: bool = False) -> dict[str, list[int]]:
+    """Store each table's rows, one statement a table; their ids, in their order. With
+    `commit`, the batch is over: on PostgreSQL its COMMIT goes in the same round trip."""
     if conn.dialect.name != "postgresql":
         return {name: conn.execute(_INSERT[name], new).scalars().all()
                 for name, new in rows.items()}
     columns = {name: {c.name: [r[c.name] for r in new] for c in TABLES[name].c if c.name != "id"}
                for name, new in rows.items()}
     ids = _pipelined(conn, [(_pg_sql(conn, "insert", name), cols)
-                            for name, cols in columns.items()])
+                            for name, cols in columns.items()], commit=commit)
     return {name: sorted(i for (i,) in got) for name, got in zip(columns, ids, strict=True)}

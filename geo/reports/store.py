@@ -95,7 +95,7 @@ def apply_writes(conn: sa.Connection, writes: list[_Write]) -> list[tuple[int, b
     out: list = [None] * len(writes)
     new = {name: _match(writes, mine, stored[name], out) for name, mine in groups.items()}
     ids = insert_rows(conn, {name: [writes[i].row for i in idx]
-                             for name, idx in new.items() if idx})
+                             for name, idx in new.items() if idx}, commit=True)
     for name, mine in groups.items():
         for i in mine:
             if isinstance(out[i], int):  # a position in the new rows: inserted, or a repeat
