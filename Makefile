@@ -32,10 +32,15 @@ test: $(STAMP)
 # The edit-run loop (< 60 s): lint, the import contracts, and the tests that need neither
 # Chromium nor PostgreSQL nor a running server (nor are marked slow: the fuzzers, the wheel
 # build, the notebooks, 50 exact MIPs, runs killed or rebuilt whole; make test runs them).
+# The schemathesis files are all slow: not even collected here, nor its and hypothesis's
+# pytest plugins loaded (two seconds of imports in each worker).
+CHECK_SKIP := -p no:schemathesis -p no:hypothesispytest \
+	--ignore=tests/test_schemathesis.py --ignore=tests/test_schemathesis_server.py
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not browser and not pg and not server and not slow"
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -n 2 --dist loadgroup -q $(CHECK_SKIP) \
+		-m "not browser and not pg and not server and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
