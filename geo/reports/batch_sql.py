@@ -78,7 +78,7 @@ def _pipelined(conn: sa.Connection, statements: list[tuple[str, dict]],
         return [cur.fetchall() for cur in cursors]
     except psycopg.Error as exc:
         raise sa.exc.DBAPIError.instance(
-            statements[0][0], None, exc, psycopg.Error,
+            statements[0][0] if statements else "COMMIT", None, exc, psycopg.Error,
             connection_invalidated=pg.closed or pg.broken) from exc
 
 
